@@ -1,0 +1,139 @@
+// Who is connected, in which state, and what each peer has done: the source of /api/status's peer list and
+// of the round loop's choice of participants.
+
+export type PeerState = 'connecting' | 'syncing' | 'ready' | 'gone';
+
+export interface PeerLinkLike<M> {
+  send(msg: M): void;
+}
+
+export interface PeerEntry<M> {
+  id: string;
+  kind: string;
+  backend: string;
+  state: PeerState;
+  joinedAt: number;
+  lastSeen: number;
+  /** Set when the data channel opens. */
+  link: PeerLinkLike<M> | undefined;
+  /** Model version most recently sent to this peer (full weights), -1 before the first. */
+  sentVersion: number;
+  /** Trained (scored) bytes per second, smoothed over recent rounds. */
+  bytesPerSec: number;
+  roundsContributed: number;
+  bytesContributed: number;
+  rejected: number;
+  /** Last reason a result from this peer was rejected or a message was invalid. */
+  lastRejection: string | undefined;
+}
+
+export interface PeerSummary {
+  id: string;
+  kind: string;
+  backend: string;
+  state: PeerState;
+  bytesPerSec: number;
+  roundsContributed: number;
+  bytesContributed: number;
+  rejected: number;
+  lastRejection: string | undefined;
+  lastSeen: string;
+}
+
+export class PeerRegistry<M> {
+  private readonly peers = new Map<string, PeerEntry<M>>();
+  private listeners: Array<(p: PeerEntry<M>) => void> = [];
+
+  add(init: { id: string; kind: string; backend: string }): PeerEntry<M> {
+    const now = Date.now();
+    const entry: PeerEntry<M> = {
+      ...init,
+      state: 'connecting',
+      joinedAt: now,
+      lastSeen: now,
+      link: undefined,
+      sentVersion: -1,
+      bytesPerSec: 0,
+      roundsContributed: 0,
+      bytesContributed: 0,
+      rejected: 0,
+      lastRejection: undefined,
+    };
+    this.peers.set(init.id, entry);
+    return entry;
+  }
+
+  get(id: string): PeerEntry<M> | undefined {
+    return this.peers.get(id);
+  }
+
+  /** Marks a peer gone and forgets it; listeners (the round loop) requeue its work. */
+  remove(id: string): void {
+    const p = this.peers.get(id);
+    if (!p) return;
+    p.state = 'gone';
+    p.link = undefined;
+    this.peers.delete(id);
+    for (const l of this.listeners) l(p);
+  }
+
+  onRemoved(cb: (p: PeerEntry<M>) => void): void {
+    this.listeners.push(cb);
+  }
+
+  touch(id: string): void {
+    const p = this.peers.get(id);
+    if (p) p.lastSeen = Date.now();
+  }
+
+  /** Peers holding the given model version and ready to train it. */
+  readyAt(version: number): PeerEntry<M>[] {
+    return [...this.peers.values()].filter((p) => p.state === 'ready' && p.sentVersion === version && p.link);
+  }
+
+  /** Peers with an open data channel that have received a model (they must receive every new one). */
+  synced(): PeerEntry<M>[] {
+    return [...this.peers.values()].filter((p) => (p.state === 'ready' || p.state === 'syncing') && p.link);
+  }
+
+  all(): PeerEntry<M>[] {
+    return [...this.peers.values()];
+  }
+
+  /** Peers silent for longer than `timeoutMs` (no heartbeat, no result). */
+  silentSince(timeoutMs: number, now = Date.now()): PeerEntry<M>[] {
+    return [...this.peers.values()].filter((p) => now - p.lastSeen > timeoutMs);
+  }
+
+  recordContribution(id: string, bytes: number, elapsedMs: number): void {
+    const p = this.peers.get(id);
+    if (!p) return;
+    p.roundsContributed += 1;
+    p.bytesContributed += bytes;
+    const rate = elapsedMs > 0 ? (bytes * 1000) / elapsedMs : 0;
+    // Exponential smoothing: one slow round (GC pause, tab in background) should not dominate.
+    p.bytesPerSec = p.bytesPerSec === 0 ? rate : 0.7 * p.bytesPerSec + 0.3 * rate;
+  }
+
+  recordRejection(id: string, reason: string): void {
+    const p = this.peers.get(id);
+    if (!p) return;
+    p.rejected += 1;
+    p.lastRejection = reason;
+  }
+
+  summaries(): PeerSummary[] {
+    return this.all().map((p) => ({
+      id: p.id,
+      kind: p.kind,
+      backend: p.backend,
+      state: p.state,
+      bytesPerSec: Math.round(p.bytesPerSec),
+      roundsContributed: p.roundsContributed,
+      bytesContributed: p.bytesContributed,
+      rejected: p.rejected,
+      lastRejection: p.lastRejection,
+      lastSeen: new Date(p.lastSeen).toISOString(),
+    }));
+  }
+}
