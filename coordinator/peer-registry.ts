@@ -25,6 +25,8 @@ export interface PeerEntry<M> {
   rejected: number;
   /** Last reason a result from this peer was rejected or a message was invalid. */
   lastRejection: string | undefined;
+  /** Ends this peer's session with a coded error (set by the session that owns the peer). */
+  kick: ((code: string, reason: string) => void) | undefined;
 }
 
 export interface PeerSummary {
@@ -58,6 +60,7 @@ export class PeerRegistry<M> {
       bytesContributed: 0,
       rejected: 0,
       lastRejection: undefined,
+      kick: undefined,
     };
     this.peers.set(init.id, entry);
     return entry;

@@ -89,6 +89,11 @@ export class RoundCollector<P> {
     return [...this.assignments.keys()].filter((id) => !this.results.has(id) && !this.dropped.has(id));
   }
 
+  /** Ends the wait now (the coordinator is stopping). */
+  abort(): void {
+    this.settle();
+  }
+
   private check(): void {
     if (this.settled) return;
     for (const id of this.assignments.keys()) if (!this.results.has(id) && !this.dropped.has(id)) return;

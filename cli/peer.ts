@@ -1,0 +1,67 @@
+// `stlm peer --url URL --token TOKEN`: joins a coordinator as a Node peer and trains until stopped.
+import type { Command } from 'commander';
+import pino from 'pino';
+import { formatStatsLine } from '../peer/core/peer-stats.ts';
+
+export function register(program: Command): void {
+  program
+    .command('peer')
+    .description('join a coordinator as a Node training peer (WebRTC data channel, tfjs wasm)')
+    .requiredOption('--url <url>', 'coordinator URL, e.g. http://127.0.0.1:8080')
+    .option('--token <token>', 'join token printed by the coordinator (or env STLM_TOKEN)', process.env.STLM_TOKEN ?? '')
+    .option('--backend <name>', 'tfjs backend: wasm | cpu', 'wasm')
+    .option('--max-attempts <n>', 'give up after this many failed joins in a row (default: retry forever)', toInt)
+    .option('--protocol-version <n>', 'protocol version to announce (testing the coordinator only)', toInt)
+    .option('--no-progress', 'no live progress line, even on a terminal')
+    .option('--log-level <level>', 'pino log level: fatal | error | warn | info | debug', 'info')
+    .action(async (opts: PeerCliOptions) => {
+      const { startNodePeer } = await import('../peer/node/node-peer.ts');
+      const logger = pino({ name: 'peer', level: opts.logLevel }, pino.destination(2));
+      const tty = opts.progress && process.stderr.isTTY;
+      let lastLog = 0;
+      const handle = startNodePeer({
+        url: opts.url,
+        token: opts.token,
+        backend: opts.backend as 'wasm' | 'cpu',
+        logger,
+        maxAttempts: opts.maxAttempts,
+        protocolVersion: opts.protocolVersion,
+        onStats: (s) => {
+          if (tty) {
+            process.stderr.write(`\r\x1b[2K${formatStatsLine(s)}`);
+          } else if (s.state === 'ready' && Date.now() - lastLog > 5_000) {
+            // Without a terminal, a log line every few seconds instead of a redrawn line.
+            lastLog = Date.now();
+            logger.info({ round: s.round, loss: s.loss, bytesPerSec: Math.round(s.bytesPerSec), version: s.modelVersion }, 'progress');
+          }
+        },
+      });
+      const shutdown = () => {
+        handle.stop();
+        // wrtc's native threads can keep the process alive after the channel closes.
+        setTimeout(() => process.exit(0), 500).unref();
+      };
+      process.once('SIGINT', shutdown);
+      process.once('SIGTERM', shutdown);
+      const reason = await handle.done;
+      if (tty) process.stderr.write('\n');
+      logger.info({ reason }, 'peer stopped');
+      process.exit(/ERR_TOKEN|ERR_PROTOCOL_VERSION/.test(reason) ? 2 : 0);
+    });
+}
+
+interface PeerCliOptions {
+  url: string;
+  token: string;
+  backend: string;
+  maxAttempts?: number;
+  protocolVersion?: number;
+  progress: boolean;
+  logLevel: string;
+}
+
+function toInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n)) throw new Error(`expected an integer, got "${v}"`);
+  return n;
+}

@@ -1,0 +1,193 @@
+// One training run: corpus → dataset, the master model and its optimizer state, the round loop, periodic
+// validation and checkpoints, liveness sweeping, and the status/metrics views of all that.
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { CoordinatorSettings } from './config.ts';
+import type { Message, MessageOf } from '../protocol/messages.ts';
+import { PROTOCOL_VERSION } from '../protocol/messages.ts';
+import { resolveConfig } from '../model/config.ts';
+import { splitIntoExamples } from '../model/bytes.ts';
+import { StlmModel } from '../model/stlm.ts';
+import { setupBackend } from '../model/backend.ts';
+import { bitsPerByte } from '../model/evaluate.ts';
+import { loadCorpus } from './corpus.ts';
+import { Dataset } from './dataset.ts';
+import { DeadlineEstimator } from './deadline.ts';
+import { CheckpointStore } from './checkpoint.ts';
+import { createMetrics } from './metrics.ts';
+import type { PeerRegistry } from './peer-registry.ts';
+import { TrainingState } from './training-state.ts';
+import { TrainingLoop, type RoundDetail } from './training-loop.ts';
+import type { CheckpointRecord, CoordinatorStatus, RoundRecord } from './status.ts';
+
+export interface Run {
+  runId: string;
+  loop: TrainingLoop;
+  state: TrainingState;
+  welcome: Omit<MessageOf<'welcome'>, 'type' | 'peerId'>;
+  metrics: ReturnType<typeof createMetrics>;
+  status(): CoordinatorStatus;
+  start(): void;
+  /** Resolves when the loop has ended (maxRounds reached or stop()). */
+  readonly finished: Promise<void>;
+  stop(): Promise<void>;
+  checkpoint(reason: string): Promise<string | undefined>;
+}
+
+const RECENT_ROUNDS = 200;
+const HEARTBEAT_MS = 2_000;
+
+export async function createRun(
+  settings: CoordinatorSettings,
+  registry: PeerRegistry<Message>,
+  logger: Logger,
+  onRound?: (record: RoundRecord, detail: RoundDetail) => void,
+): Promise<Run> {
+  const config = resolveConfig(settings.preset);
+  await setupBackend(settings.backend ?? 'wasm');
+  const corpus = await loadCorpus(settings.data);
+  const dataset = new Dataset(splitIntoExamples(corpus.bytes, config), {
+    seed: settings.seed,
+    validationFraction: settings.validationFraction,
+  });
+  const evalModel = StlmModel.create(config, settings.seed);
+  const state = new TrainingState({
+    weights: evalModel.getWeights(),
+    localSteps: settings.localSteps,
+    aggregator: settings.aggregator,
+    schedule: settings.schedule,
+    adamw: settings.adamw,
+    outer: settings.outer,
+  });
+  const store = new CheckpointStore(settings.runDir, { keep: settings.keepCheckpoints });
+  let runId = `run-${new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-')}-${randomUUID().slice(0, 4)}`;
+  const history: RoundRecord[] = [];
+  const validation: Array<{ round: number; bpb: number }> = [];
+  const checkpoints: CheckpointRecord[] = [];
+
+  if (settings.resume) {
+    const ck = await store.latest();
+    if (!ck) throw new Error(`--resume: no checkpoint in ${settings.runDir}`);
+    state.restore(ck.state);
+    dataset.importCursor(ck.dataCursor);
+    runId = ck.runId;
+    history.push(...(ck.history?.rounds ?? []));
+    validation.push(...(ck.history?.validation ?? []));
+    logger.info({ round: state.round, version: state.version, path: ck.path }, 'resumed from checkpoint');
+  }
+
+  const metrics = createMetrics();
+  const deadline = new DeadlineEstimator(settings.deadline);
+  const startedAt = new Date().toISOString();
+
+  const saveCheckpoint = async (reason: string): Promise<string | undefined> => {
+    const path = await store.save({
+      runId,
+      config,
+      settings: { ...settings, token: undefined, adminToken: undefined },
+      state: state.snapshot(),
+      dataCursor: dataset.exportCursor(),
+      history: { rounds: history.slice(-RECENT_ROUNDS), validation },
+    });
+    checkpoints.push({ round: state.round, path, at: new Date().toISOString() });
+    logger.info({ round: state.round, path, reason }, 'checkpoint written');
+    return path;
+  };
+
+  const validate = () => {
+    evalModel.setWeights(state.weights);
+    const bpb = bitsPerByte(evalModel, dataset.validationExamples(settings.validationExamples));
+    validation.push({ round: state.round, bpb });
+    metrics.validationBpb.set(bpb);
+    logger.info({ round: state.round, bpb }, 'validation');
+    return bpb;
+  };
+
+  const loop = new TrainingLoop({
+    state,
+    registry,
+    dataset,
+    deadline,
+    logger,
+    batchSize: settings.batchSize,
+    localSteps: settings.localSteps,
+    minPeers: settings.minPeers,
+    maxRounds: settings.maxRounds > 0 ? settings.maxRounds : Number.POSITIVE_INFINITY,
+    afterRound: async (record, detail) => {
+      history.push(record);
+      if (history.length > RECENT_ROUNDS) history.shift();
+      metrics.observeRound(record, detail);
+      onRound?.(record, detail);
+      if (settings.evalEvery > 0 && state.round % settings.evalEvery === 0) validate();
+      if (settings.checkpointEvery > 0 && state.round % settings.checkpointEvery === 0) await saveCheckpoint('periodic');
+    },
+  });
+
+  // Liveness: a peer silent past the timeout is dropped (its batch requeued by the round). If this process
+  // itself was blocked (a long validation), the timer fires late and the silence is ours, not the peers'.
+  let lastSweep = Date.now();
+  const sweeper = setInterval(() => {
+    const now = Date.now();
+    const lag = now - lastSweep - HEARTBEAT_MS;
+    lastSweep = now;
+    if (lag > HEARTBEAT_MS) return;
+    for (const p of registry.silentSince(settings.heartbeatTimeoutMs, now)) {
+      p.kick?.('ERR_HEARTBEAT_TIMEOUT', `no message for ${settings.heartbeatTimeoutMs} ms`);
+    }
+  }, HEARTBEAT_MS);
+  sweeper.unref();
+
+  let finished: Promise<void> = Promise.resolve();
+  return {
+    runId,
+    loop,
+    state,
+    metrics,
+    get finished() {
+      return finished;
+    },
+    welcome: {
+      protocolVersion: PROTOCOL_VERSION,
+      runId,
+      config,
+      seed: settings.seed,
+      codec: settings.codec,
+      localSteps: settings.localSteps,
+      iceServers: settings.iceServers,
+      heartbeatMs: HEARTBEAT_MS,
+      innerOptimizer: settings.adamw,
+    },
+    status: () => ({
+      runId,
+      round: state.round,
+      modelVersion: state.version,
+      preset: settings.preset,
+      numParams: state.numParams,
+      mode: state.mode,
+      localSteps: settings.localSteps,
+      codec: settings.codec,
+      aggregator: settings.aggregator,
+      waitingForPeers: loop.waitingForPeers,
+      peers: registry.summaries(),
+      recentLoss: history.slice(-50),
+      lastValidationBpb: validation.at(-1)?.bpb ?? null,
+      validation,
+      bytesProcessed: state.bytesProcessed,
+      checkpoints: checkpoints.slice(-20),
+      startedAt,
+    }),
+    start() {
+      if (validation.length === 0 && settings.evalEvery > 0) validate();
+      finished = loop.run().catch((e) => {
+        logger.error({ err: e }, 'round loop failed');
+        throw e;
+      });
+    },
+    async stop() {
+      clearInterval(sweeper);
+      loop.stop();
+      await finished.catch(() => {});
+    },
+    checkpoint: saveCheckpoint,
+  };
+}

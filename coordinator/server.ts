@@ -1,0 +1,95 @@
+// The coordinator process: HTTP (status, metrics, the browser pages), socket.io (join + signaling), WebRTC
+// data channels to peers, and the round loop. `startCoordinator(settings)` returns once it listens.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import { Server as SocketServer } from 'socket.io';
+import pino, { type Logger } from 'pino';
+import type { CoordinatorSettings } from './config.ts';
+import type { Message } from '../protocol/messages.ts';
+import { PeerRegistry } from './peer-registry.ts';
+import { handleSocket } from './peer-session.ts';
+import { mountWebRouter } from './web-mount.ts';
+import { createRun, type Run } from './run.ts';
+import type { RoundDetail } from './training-loop.ts';
+import type { RoundRecord } from './status.ts';
+
+export interface StartOptions {
+  logger?: Logger;
+  /** Observes every round (tests compare losses with a single process; the benchmark times rounds). */
+  onRound?(record: RoundRecord, detail: RoundDetail): void;
+}
+
+export interface RunningCoordinator {
+  url: string;
+  port: number;
+  run: Run;
+  /** Writes a checkpoint now (SIGINT/SIGTERM handlers call this before close). */
+  checkpoint(): Promise<string | undefined>;
+  close(): Promise<void>;
+}
+
+/** Allowed socket.io message size: join and signaling only; model data goes over the data channel. */
+const MAX_SOCKET_MESSAGE_BYTES = 256 * 1024;
+
+export async function startCoordinator(settings: CoordinatorSettings, opts: StartOptions = {}): Promise<RunningCoordinator> {
+  const logger = opts.logger ?? pino({ name: 'coordinator' });
+  const registry = new PeerRegistry<Message>();
+  const run = await createRun(settings, registry, logger, opts.onRound);
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.get('/api/status', (_req, res) => {
+    res.json(run.status());
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.type(run.metrics.registry.contentType).send(await run.metrics.registry.metrics());
+  });
+  let baseUrl = '';
+  // Mount point for coordinator/web.ts (browser pages + dashboard), when present.
+  const webMounted = await mountWebRouter(app, { getStatus: () => run.status(), token: settings.token, baseUrl: () => baseUrl });
+
+  const server = http.createServer(app);
+  const io = new SocketServer(server, { maxHttpBufferSize: MAX_SOCKET_MESSAGE_BYTES, serveClient: false });
+  io.on('connection', (socket) =>
+    handleSocket(socket, {
+      registry,
+      loop: run.loop,
+      logger,
+      token: settings.token,
+      iceServers: settings.iceServers,
+      dataChannelTimeoutMs: settings.dataChannelTimeoutMs,
+      welcome: run.welcome,
+      maxRejectionsInARow: 3,
+    }),
+  );
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(settings.port, settings.host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = settings.host === '0.0.0.0' || settings.host === '::' ? '127.0.0.1' : settings.host;
+  baseUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  logger.info({ url: baseUrl, web: webMounted, runId: run.runId }, 'coordinator listening');
+  run.start();
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: baseUrl,
+    port,
+    run,
+    checkpoint: () => run.checkpoint('requested'),
+    close() {
+      closing ??= (async () => {
+        await run.stop();
+        for (const p of registry.all()) registry.remove(p.id);
+        io.disconnectSockets(true);
+        await new Promise<void>((resolve) => io.close(() => resolve()));
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,259 @@
+// The synchronous data-parallel round loop. Each round: every ready peer holding the current model version
+// gets distinct batches; the loop waits for all of them or the adaptive deadline; results for another version
+// are never applied; the accepted results are screened, averaged by byte count and applied to the master
+// weights (AdamW, or DiLoCo's outer Nesterov step in local-steps mode); the new full fp32 weights go out.
+//
+// Why full fp32 weights each round: it is the one broadcast that keeps every replica bit-identical without
+// trusting peers to replay the optimizer the same way (browser and Node round differently in Math.pow/exp),
+// late joiners need nothing else, and on loopback it costs 4 bytes per parameter per peer per round
+// (measured in bench/cluster.ts). Local-steps mode divides that cost by H.
+import type { Logger } from 'pino';
+import type { Message } from '../protocol/messages.ts';
+import { decodeGradient } from '../protocol/codecs/index.ts';
+import type { PeerEntry, PeerRegistry } from './peer-registry.ts';
+import { RoundCollector, type RoundAssignment } from './round-collector.ts';
+import type { Dataset } from './dataset.ts';
+import type { DeadlineEstimator } from './deadline.ts';
+import { screenContributions } from './aggregate/index.ts';
+import type { TrainingState } from './training-state.ts';
+import type { RoundRecord } from './status.ts';
+
+export interface TrainingLoopOptions {
+  state: TrainingState;
+  registry: PeerRegistry<Message>;
+  dataset: Dataset;
+  deadline: DeadlineEstimator;
+  logger: Logger;
+  batchSize: number;
+  /** 1 = synchronous data parallel; H > 1 = H inner steps per peer per round (DiLoCo). */
+  localSteps: number;
+  /** Rounds wait until at least this many peers hold the current model. */
+  minPeers: number;
+  /** Stop after this many rounds (Infinity: run until stopped). */
+  maxRounds: number;
+  /** Called after each applied (or empty) round, e.g. for evaluation, checkpoints and metrics. */
+  afterRound?(record: RoundRecord, detail: RoundDetail): Promise<void> | void;
+}
+
+/** Per-round facts for logs, tests and the benchmark. */
+export interface RoundDetail {
+  assigned: Array<{ peerId: string; batchIds: number[] }>;
+  accepted: Array<{ peerId: string; batchIds: number[]; bytes: number; loss: number; computeMs: number; encodeMs: number }>;
+  rejected: Array<{ peerId: string; reason: string }>;
+  /** Wall time: waiting for results (compute + encode + transfer), aggregating + stepping, broadcasting. */
+  waitMs: number;
+  aggregateMs: number;
+  broadcastMs: number;
+  /** Bytes sent to peers (assignments + model states) and received (results) this round. */
+  wireBytesOut: number;
+  wireBytesIn: number;
+}
+
+interface ResultPayload {
+  gradient: Uint8Array;
+  computeMs: number;
+  encodeMs: number;
+}
+
+export class TrainingLoop {
+  private collector: RoundCollector<ResultPayload> | undefined;
+  private stopped = false;
+  private wakePeers: (() => void) | undefined;
+  waitingForPeers = false;
+
+  constructor(private readonly o: TrainingLoopOptions) {
+    o.registry.onRemoved((p) => {
+      this.collector?.drop(p.id);
+    });
+  }
+
+  /** A peer's data channel is open: send it the current model; it joins the next round once ready. */
+  admit(peer: PeerEntry<Message>): void {
+    peer.state = 'syncing';
+    this.sendModel(peer);
+  }
+
+  /** A peer said it holds `version`: it takes part from the next round on. */
+  markReady(peer: PeerEntry<Message>, version: number): void {
+    if (version !== peer.sentVersion) return; // an older state's ack; the newer one's ack follows
+    peer.state = 'ready';
+    this.wakePeers?.();
+  }
+
+  /** Routes a result from a peer to the round in progress. Returns why it was not used, if it was not. */
+  offerResult(peer: PeerEntry<Message>, msg: Extract<Message, { type: 'result' }>): string | undefined {
+    const c = this.collector;
+    if (!c) return 'no round in progress';
+    const outcome = c.offer(peer.id, {
+      round: msg.round,
+      version: msg.version,
+      batchIds: msg.batchIds,
+      bytes: msg.bytes,
+      loss: msg.loss,
+      payload: { gradient: msg.gradient, computeMs: msg.computeMs, encodeMs: msg.encodeMs },
+    });
+    return outcome === 'accepted' ? undefined : outcome;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.wakePeers?.();
+    this.collector?.abort();
+  }
+
+  async run(): Promise<void> {
+    const { state, registry } = this.o;
+    while (!this.stopped && state.round < this.o.maxRounds) {
+      const peers = registry.readyAt(state.version);
+      if (peers.length < Math.max(1, this.o.minPeers)) {
+        await this.waitForPeers();
+        continue;
+      }
+      await this.runRound(peers);
+    }
+  }
+
+  private waitForPeers(): Promise<void> {
+    this.waitingForPeers = true;
+    return new Promise<void>((resolve) => {
+      // Wake on a new ready peer, on stop, and at least once a second (peers may have synced meanwhile).
+      const t = setTimeout(done, 1_000);
+      const self = this;
+      function done() {
+        clearTimeout(t);
+        self.wakePeers = undefined;
+        self.waitingForPeers = false;
+        resolve();
+      }
+      this.wakePeers = done;
+    });
+  }
+
+  private async runRound(peers: PeerEntry<Message>[]): Promise<void> {
+    const { state, dataset, registry, logger } = this.o;
+    const round = state.round;
+    const version = state.version;
+    const assignments = new Map<string, RoundAssignment>();
+    const detail: RoundDetail = {
+      assigned: [], accepted: [], rejected: [], waitMs: 0, aggregateMs: 0, broadcastMs: 0, wireBytesOut: 0, wireBytesIn: 0,
+    };
+    const collector = new RoundCollector<ResultPayload>(round, version, assignments);
+    let deadlineMs = 0;
+    const steps = Math.max(1, this.o.localSteps);
+    const lr = state.innerLearningRate();
+    for (const p of peers) {
+      const batches = [];
+      let maxBytes = 0;
+      for (let h = 0; h < steps; h++) {
+        const b = dataset.nextBatch(this.o.batchSize);
+        batches.push({ batchId: b.batchId, examples: b.examples });
+        // A peer cannot claim more scored bytes than its examples hold (plus one end-of-document each).
+        for (const ex of b.examples) maxBytes += ex.length + 1;
+      }
+      const batchIds = batches.map((b) => b.batchId);
+      assignments.set(p.id, { batchIds, maxBytes });
+      detail.assigned.push({ peerId: p.id, batchIds });
+      deadlineMs = Math.max(deadlineMs, this.o.deadline.deadlineMs(p.id, maxBytes));
+      const msg: Message = { type: 'assignment', round, version, batches, lr, localSteps: steps, roundPeers: peers.length };
+      for (const b of batches) for (const ex of b.examples) detail.wireBytesOut += ex.length;
+      try {
+        p.link!.send(msg);
+        registry.touch(p.id);
+      } catch (e) {
+        logger.warn({ peer: p.id, err: (e as Error).message }, 'could not send assignment; dropping peer');
+        registry.remove(p.id);
+      }
+    }
+    this.collector = collector;
+    const t0 = Date.now();
+    await collector.wait(deadlineMs);
+    this.collector = undefined;
+    detail.waitMs = Date.now() - t0;
+    for (const id of collector.latePeers()) {
+      logger.warn({ peer: id, round, deadlineMs }, 'peer missed the round deadline; its batches are requeued');
+    }
+
+    // Decode, then screen: NaN/Inf, wrong length and norm outliers are rejected and counted per peer.
+    const t1 = Date.now();
+    const decoded: Array<{ peerId: string; vector: Float32Array; weight: number }> = [];
+    for (const r of collector.results.values()) {
+      detail.wireBytesIn += r.payload.gradient.byteLength;
+      try {
+        decoded.push({ peerId: r.peerId, vector: decodeGradient(r.payload.gradient, state.numParams), weight: r.bytes });
+      } catch (e) {
+        detail.rejected.push({ peerId: r.peerId, reason: `undecodable gradient: ${(e as Error).message}` });
+      }
+    }
+    const screened = screenContributions(decoded, state.numParams);
+    for (const rej of screened.rejected) detail.rejected.push({ peerId: rej.peerId, reason: rej.reason });
+    const accepted = screened.accepted.filter((c) => c.weight > 0 && Number.isFinite(collector.results.get(c.peerId)!.loss));
+    const requeue = new Set(collector.unfinishedBatchIds());
+    for (const rej of detail.rejected) {
+      registry.recordRejection(rej.peerId, rej.reason);
+      this.notifyRejected(rej.peerId, round, rej.reason);
+      for (const id of assignments.get(rej.peerId)?.batchIds ?? []) requeue.add(id);
+    }
+    for (const id of requeue) dataset.requeue(id);
+
+    let lossSum = 0;
+    let bytes = 0;
+    if (accepted.length > 0) {
+      state.applyUpdate(state.aggregate(accepted));
+      for (const c of accepted) {
+        const r = collector.results.get(c.peerId)!;
+        lossSum += r.loss * r.bytes;
+        bytes += r.bytes;
+        for (const id of r.batchIds) dataset.complete(id);
+        registry.recordContribution(c.peerId, r.bytes, r.elapsedMs);
+        this.o.deadline.record(c.peerId, r.bytes, r.elapsedMs);
+        detail.accepted.push({
+          peerId: c.peerId, batchIds: r.batchIds, bytes: r.bytes, loss: r.loss,
+          computeMs: r.payload.computeMs, encodeMs: r.payload.encodeMs,
+        });
+      }
+    }
+    state.round += 1;
+    detail.aggregateMs = Date.now() - t1;
+
+    const t2 = Date.now();
+    if (accepted.length > 0) for (const p of registry.synced()) detail.wireBytesOut += this.sendModel(p);
+    detail.broadcastMs = Date.now() - t2;
+
+    const record: RoundRecord = {
+      round, version: state.version, loss: bytes > 0 ? lossSum / bytes : Number.NaN, bytes, peers: accepted.length,
+      rejected: detail.rejected.length, durationMs: Date.now() - t0, at: new Date().toISOString(),
+    };
+    state.bytesProcessed += bytes;
+    logger.info({ round, version: state.version, loss: record.loss, bytes, peers: accepted.length, rejected: detail.rejected.length, waitMs: detail.waitMs }, 'round');
+    await this.o.afterRound?.(record, detail);
+  }
+
+  /** Sends the full current weights to one peer; returns the bytes sent (0 if the send failed). */
+  private sendModel(p: PeerEntry<Message>): number {
+    const { state, registry } = this.o;
+    const weights = state.weights;
+    try {
+      p.link!.send({
+        type: 'model-state',
+        version: state.version,
+        round: state.round,
+        weights: new Uint8Array(weights.buffer, weights.byteOffset, weights.byteLength),
+      });
+      p.sentVersion = state.version;
+      return weights.byteLength;
+    } catch (e) {
+      this.o.logger.warn({ peer: p.id, err: (e as Error).message }, 'could not send the model; dropping peer');
+      registry.remove(p.id);
+      return 0;
+    }
+  }
+
+  private notifyRejected(peerId: string, round: number, reason: string): void {
+    const p = this.o.registry.get(peerId);
+    try {
+      p?.link?.send({ type: 'error', code: 'ERR_RESULT_REJECTED', message: `round ${round}: ${reason}`, fatal: false });
+    } catch {
+      // the peer is going away; the registry notices on close
+    }
+  }
+}

@@ -1,0 +1,50 @@
+// What a peer shows its user (a progress line in a terminal, a panel in a tab). Platform-free.
+
+export interface PeerStats {
+  peerId: string;
+  state: 'connecting' | 'syncing' | 'ready' | 'training' | 'closed';
+  round: number;
+  modelVersion: number;
+  /** Mean training loss of this peer's last result (nats per byte), NaN before the first. */
+  loss: number;
+  /** Trained (scored) bytes per second over this peer's last result. */
+  bytesPerSec: number;
+  /** This peer's share of the last round's bytes, as the coordinator told it (0..1), NaN if unknown. */
+  share: number;
+  roundsDone: number;
+  bytesTrained: number;
+  /** Bytes received / sent over the data channel (model states, assignments, results). */
+  wireBytesIn: number;
+  wireBytesOut: number;
+  lastError: string | undefined;
+}
+
+export function emptyStats(peerId = ''): PeerStats {
+  return {
+    peerId,
+    state: 'connecting',
+    round: -1,
+    modelVersion: -1,
+    loss: Number.NaN,
+    bytesPerSec: 0,
+    share: Number.NaN,
+    roundsDone: 0,
+    bytesTrained: 0,
+    wireBytesIn: 0,
+    wireBytesOut: 0,
+    lastError: undefined,
+  };
+}
+
+/** One line for a terminal: `round 12  loss 2.314  1.2 kB/s  share 50%  (v12)`. */
+export function formatStatsLine(s: PeerStats): string {
+  const loss = Number.isFinite(s.loss) ? s.loss.toFixed(3) : '-';
+  const share = Number.isFinite(s.share) ? `${Math.round(s.share * 100)}%` : '-';
+  return `[${s.state}] round ${s.round < 0 ? '-' : s.round}  loss ${loss}  ${formatRate(s.bytesPerSec)}  share ${share}  model v${s.modelVersion}`;
+}
+
+export function formatRate(bytesPerSec: number): string {
+  if (bytesPerSec >= 1e6) return `${(bytesPerSec / 1e6).toFixed(2)} MB/s`;
+  if (bytesPerSec >= 1e3) return `${(bytesPerSec / 1e3).toFixed(1)} kB/s`;
+  return `${bytesPerSec.toFixed(0)} B/s`;
+}

@@ -1,0 +1,187 @@
+// The training loop every peer runs, browser tab and Node process alike: model-state → ready,
+// assignment → gradient (or H local AdamW steps → pseudo-gradient) → codec with error feedback → result.
+// Platform-free: the transport and the model factory are passed in.
+import type { MessageTransport } from '../../protocol/transport.ts';
+import type { Message, MessageOf } from '../../protocol/messages.ts';
+import { ErrorFeedback, codecByName } from '../../protocol/codecs/index.ts';
+import { AdamW } from '../../model/adamw.ts';
+import type { StlmConfig } from '../../model/config.ts';
+import { emptyStats, type PeerStats } from './peer-stats.ts';
+
+/** The parts of a model a peer needs (model/stlm.ts's StlmModel has them). */
+export interface PeerModel {
+  readonly numParams: number;
+  getWeights(): Float32Array;
+  setWeights(w: Float32Array): void;
+  trainStep(batch: Uint8Array[]): { loss: number; bytes: number; grads: Float32Array };
+  dispose(): void;
+}
+
+export interface RunPeerOptions {
+  transport: MessageTransport;
+  welcome: MessageOf<'welcome'>;
+  createModel(config: StlmConfig, seed: number): PeerModel | Promise<PeerModel>;
+  /** The tfjs backend actually in use, reported to the coordinator for its status page. */
+  backendName: string;
+  onStats?(stats: PeerStats): void;
+  /** Called once when the peer stops (transport closed, coordinator said goodbye, or stop()). */
+  onClosed?(reason: string): void;
+}
+
+const HEARTBEAT_DEFAULT_MS = 2_000;
+
+export class PeerTrainer {
+  readonly stats: PeerStats;
+  private model: PeerModel | undefined;
+  private feedback: ErrorFeedback | undefined;
+  private inner: AdamW | undefined;
+  private queue: Promise<void> = Promise.resolve();
+  private heartbeat: ReturnType<typeof setInterval> | undefined;
+  private stopped = false;
+
+  constructor(private readonly opts: RunPeerOptions) {
+    this.stats = emptyStats(opts.welcome.peerId);
+  }
+
+  start(): void {
+    const { transport, welcome } = this.opts;
+    transport.onMessage((msg) => {
+      // Messages are handled strictly in arrival order: a model state must be applied before the
+      // assignment that follows it on the (ordered) data channel.
+      this.queue = this.queue.then(() => this.handle(msg)).catch((e) => this.fail(e));
+    });
+    transport.onInvalid((err) => this.fail(new Error(`invalid message from coordinator: ${err.message}`)));
+    const every = welcome.heartbeatMs > 0 ? welcome.heartbeatMs : HEARTBEAT_DEFAULT_MS;
+    this.heartbeat = setInterval(() => this.send({ type: 'heartbeat', sentAt: Date.now() }), every);
+    this.emit({ state: 'syncing' });
+  }
+
+  stop(reason = 'stopped'): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearInterval(this.heartbeat);
+    this.model?.dispose();
+    this.model = undefined;
+    this.emit({ state: 'closed' });
+    this.opts.onClosed?.(reason);
+  }
+
+  private async handle(msg: Message): Promise<void> {
+    if (this.stopped) return;
+    switch (msg.type) {
+      case 'model-state':
+        return this.applyModelState(msg);
+      case 'assignment':
+        return this.train(msg);
+      case 'error':
+        this.emit({ lastError: `${msg.code}: ${msg.message}` });
+        if (msg.fatal) this.stop(`${msg.code}: ${msg.message}`);
+        return;
+      case 'leave':
+        this.stop(`coordinator left: ${msg.reason}`);
+        return;
+      default:
+        return; // heartbeats and anything else that needs no answer
+    }
+  }
+
+  private async applyModelState(msg: MessageOf<'model-state'>): Promise<void> {
+    const { welcome } = this.opts;
+    if (!this.model) this.model = await this.opts.createModel(welcome.config, welcome.seed);
+    const weights = new Float32Array(msg.weights.buffer.slice(msg.weights.byteOffset, msg.weights.byteOffset + msg.weights.byteLength));
+    if (weights.length !== this.model.numParams) {
+      throw new Error(`model state has ${weights.length} parameters, the model has ${this.model.numParams}`);
+    }
+    this.model.setWeights(weights);
+    this.stats.wireBytesIn += msg.weights.byteLength;
+    this.emit({ state: 'ready', modelVersion: msg.version, round: msg.round });
+    this.send({ type: 'ready', version: msg.version, backend: this.opts.backendName });
+  }
+
+  private async train(msg: MessageOf<'assignment'>): Promise<void> {
+    const model = this.model;
+    if (!model) throw new Error('assignment before any model state');
+    if (msg.version !== this.stats.modelVersion) return; // cannot happen on an ordered channel; never train a stale model
+    this.emit({ state: 'training', round: msg.round });
+    const t0 = Date.now();
+    let lossSum = 0;
+    let bytes = 0;
+    let vector: Float32Array;
+    if (msg.batches.length === 1 && msg.localSteps <= 1) {
+      const r = model.trainStep(msg.batches[0]!.examples);
+      lossSum = r.loss * r.bytes;
+      bytes = r.bytes;
+      vector = r.grads;
+    } else {
+      // Local-steps mode (DiLoCo): H inner AdamW steps, then send old − new as the pseudo-gradient.
+      // The inner optimizer state stays on this peer across rounds, as in DiLoCo.
+      const start = model.getWeights().slice();
+      const w = model.getWeights().slice();
+      this.inner ??= new AdamW(model.numParams, this.opts.welcome.innerOptimizer);
+      for (const b of msg.batches) {
+        const r = model.trainStep(b.examples);
+        this.inner.step(w, r.grads, msg.lr);
+        model.setWeights(w);
+        lossSum += r.loss * r.bytes;
+        bytes += r.bytes;
+      }
+      vector = new Float32Array(start.length);
+      for (let i = 0; i < start.length; i++) vector[i] = start[i]! - w[i]!;
+      model.setWeights(start); // the coordinator's next state replaces these weights anyway
+    }
+    const computeMs = Date.now() - t0;
+    const t1 = Date.now();
+    this.feedback ??= new ErrorFeedback(codecByName(this.opts.welcome.codec), model.numParams);
+    const payload = this.feedback.encode(vector);
+    const encodeMs = Date.now() - t1;
+    const loss = bytes > 0 ? lossSum / bytes : Number.NaN;
+    this.send({
+      type: 'result',
+      round: msg.round,
+      version: msg.version,
+      batchIds: msg.batches.map((b) => b.batchId),
+      loss,
+      bytes,
+      gradient: payload,
+      computeMs,
+      encodeMs,
+    });
+    this.stats.wireBytesOut += payload.byteLength;
+    const elapsed = Math.max(1, Date.now() - t0);
+    this.emit({
+      state: 'ready',
+      loss,
+      bytesPerSec: (bytes * 1000) / elapsed,
+      share: msg.roundPeers > 0 ? 1 / msg.roundPeers : Number.NaN,
+      roundsDone: this.stats.roundsDone + 1,
+      bytesTrained: this.stats.bytesTrained + bytes,
+    });
+  }
+
+  private send(msg: Message): void {
+    if (this.stopped) return;
+    try {
+      this.opts.transport.send(msg);
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+
+  private fail(e: unknown): void {
+    const message = e instanceof Error ? e.message : String(e);
+    this.emit({ lastError: message });
+    this.stop(message);
+  }
+
+  private emit(patch: Partial<PeerStats>): void {
+    Object.assign(this.stats, patch);
+    this.opts.onStats?.({ ...this.stats });
+  }
+}
+
+/** Starts a PeerTrainer over an already connected transport and returns it. */
+export function runPeer(opts: RunPeerOptions): PeerTrainer {
+  const t = new PeerTrainer(opts);
+  t.start();
+  return t;
+}

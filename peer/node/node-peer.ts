@@ -1,0 +1,108 @@
+// The Node peer: socket.io-client + simple-peer + @roamhq/wrtc around peer/core, with reconnection and
+// exponential backoff, so a peer outlives coordinator restarts (`kill -9` then `--resume`).
+import { io } from 'socket.io-client';
+import SimplePeer from 'simple-peer';
+import wrtc from '@roamhq/wrtc';
+import type { Logger } from 'pino';
+import { connectToCoordinator, ConnectError, type IoLike } from '../core/connect.ts';
+import { runPeer } from '../core/peer-trainer.ts';
+import type { PeerStats } from '../core/peer-stats.ts';
+import { StlmModel } from '../../model/stlm.ts';
+import { setupBackend, type BackendName } from '../../model/backend.ts';
+
+export interface NodePeerOptions {
+  url: string;
+  token: string;
+  backend?: BackendName;
+  logger: Logger;
+  onStats?(s: PeerStats): void;
+  /** Backoff bounds between reconnection attempts. */
+  minBackoffMs?: number;
+  maxBackoffMs?: number;
+  /** Stop after this many failed attempts in a row (default: never). */
+  maxAttempts?: number;
+  /** Overrides the protocol version sent in join (tests only). */
+  protocolVersion?: number;
+}
+
+export interface NodePeerHandle {
+  /** Leaves the coordinator and stops reconnecting. */
+  stop(): void;
+  /** Resolves when the peer has stopped for good, with the last reason. */
+  done: Promise<string>;
+}
+
+/** Errors that retrying cannot fix: the user must change the command. */
+const FATAL_CODES = new Set(['ERR_TOKEN', 'ERR_PROTOCOL_VERSION']);
+
+export function startNodePeer(opts: NodePeerOptions): NodePeerHandle {
+  const log = opts.logger;
+  const minBackoff = opts.minBackoffMs ?? 500;
+  const maxBackoff = opts.maxBackoffMs ?? 15_000;
+  let stopped = false;
+  let current: { close(): void } | undefined;
+  let wake: (() => void) | undefined;
+
+  const done = (async (): Promise<string> => {
+    const backendName = await setupBackend(opts.backend ?? 'wasm');
+    let failures = 0;
+    let lastReason = 'stopped';
+    while (!stopped) {
+      try {
+        const conn = await connectToCoordinator({
+          url: opts.url,
+          token: opts.token,
+          peerKind: 'node',
+          backend: backendName,
+          io: io as unknown as IoLike,
+          SimplePeer,
+          wrtc: wrtc as unknown as SimplePeer.Options['wrtc'],
+          protocolVersion: opts.protocolVersion,
+        });
+        failures = 0;
+        current = conn;
+        log.info({ peerId: conn.welcome.peerId, runId: conn.welcome.runId }, 'connected to the coordinator');
+        const trainer = runPeer({
+          transport: conn.transport,
+          welcome: conn.welcome,
+          backendName,
+          createModel: (config, seed) => StlmModel.create(config, seed),
+          onStats: opts.onStats,
+          onClosed: (reason) => conn.close(),
+        });
+        lastReason = await conn.closed;
+        trainer.stop(lastReason);
+        current = undefined;
+        log.warn({ reason: lastReason }, 'disconnected from the coordinator');
+      } catch (e) {
+        const err = e as ConnectError;
+        lastReason = `${err.code ?? 'ERR'}: ${err.message}`;
+        if (FATAL_CODES.has(err.code)) {
+          log.error({ code: err.code }, err.message);
+          stopped = true;
+          return lastReason;
+        }
+        failures += 1;
+        if (opts.maxAttempts !== undefined && failures >= opts.maxAttempts) return lastReason;
+        log.warn({ code: err.code, attempt: failures }, `cannot join: ${err.message}`);
+      }
+      if (stopped) break;
+      // Exponential backoff with jitter, so a restarted coordinator is not hit by every peer at once.
+      const delay = Math.min(maxBackoff, minBackoff * 2 ** Math.min(failures, 10)) * (0.5 + Math.random() / 2);
+      await new Promise<void>((r) => {
+        wake = r;
+        setTimeout(r, delay);
+      });
+    }
+    return lastReason;
+  })();
+
+  return {
+    done,
+    stop() {
+      stopped = true;
+      current?.close();
+      wake?.();
+    },
+  };
+}
