@@ -1,0 +1,120 @@
+// One tab's membership in the run: connect with the page's token, run the shared peer/core training loop,
+// leave cleanly. Failures are turned into messages a person can act on.
+import { io } from 'socket.io-client';
+import type SimplePeerType from 'simple-peer';
+import { connectToCoordinator, ConnectError, type IoLike, type SimplePeerLike, type CoordinatorConnection } from '../core/connect.ts';
+import { runPeer, type PeerTrainer } from '../core/peer-trainer.ts';
+import type { PeerStats } from '../core/peer-stats.ts';
+import { StlmModel } from '../../model/stlm.ts';
+
+/** simple-peer's ready browser build (simplepeer.min.js) defines this global. */
+declare const SimplePeer: typeof SimplePeerType | undefined;
+
+export interface SessionEvents {
+  onStats(s: PeerStats): void;
+  /** The session ended; `problem` is set when it ended on an error the user should see. */
+  onEnded(reason: string, problem?: UserProblem): void;
+}
+
+export interface UserProblem {
+  title: string;
+  detail: string;
+}
+
+export class BrowserSession {
+  private conn: CoordinatorConnection | undefined;
+  private trainer: PeerTrainer | undefined;
+  private leaving = false;
+
+  constructor(private readonly url: string, private readonly token: string, private readonly backend: string) {}
+
+  async join(events: SessionEvents): Promise<string> {
+    if (typeof SimplePeer === 'undefined') throw new Error('simplepeer.min.js did not load');
+    let socketReached = false;
+    // Wraps io to learn whether the signaling socket got through: a timeout after that means WebRTC itself
+    // could not connect (ICE), not that the coordinator is down.
+    const watchedIo: IoLike = (url, opts) => {
+      const socket = (io as unknown as IoLike)(url, opts);
+      socket.on('connect', () => (socketReached = true));
+      return socket;
+    };
+    try {
+      this.conn = await connectToCoordinator({
+        url: this.url,
+        token: this.token,
+        peerKind: 'browser',
+        backend: this.backend,
+        io: watchedIo,
+        SimplePeer: SimplePeer as unknown as SimplePeerLike,
+        timeoutMs: 20_000,
+      });
+    } catch (e) {
+      throw new ProblemError(describeFailure(e, this.url, socketReached));
+    }
+    const conn = this.conn;
+    this.trainer = runPeer({
+      transport: conn.transport,
+      welcome: conn.welcome,
+      backendName: this.backend,
+      createModel: (config, seed) => StlmModel.create(config, seed),
+      onStats: events.onStats,
+      onClosed: () => conn.close(),
+    });
+    void conn.closed.then((reason) => {
+      this.trainer?.stop(reason);
+      const problem = this.leaving ? undefined : { title: 'Disconnected from the coordinator', detail: `${reason}. Join again when it is back.` };
+      events.onEnded(reason, problem);
+    });
+    return conn.welcome.peerId;
+  }
+
+  /** Tells the coordinator we go (so our batch is reassigned at once), then closes. Safe to call twice. */
+  leave(reason: string): void {
+    if (this.leaving) return;
+    this.leaving = true;
+    try {
+      this.conn?.transport.send({ type: 'leave', reason });
+    } catch {
+      // the channel may already be closed; the coordinator's heartbeat timeout covers that case
+    }
+    this.trainer?.stop(reason);
+    this.conn?.close();
+  }
+}
+
+export class ProblemError extends Error {
+  constructor(readonly problem: UserProblem) {
+    super(`${problem.title}: ${problem.detail}`);
+  }
+}
+
+function describeFailure(e: unknown, url: string, socketReached: boolean): UserProblem {
+  const code = e instanceof ConnectError ? e.code : 'ERR';
+  const message = e instanceof Error ? e.message : String(e);
+  switch (code) {
+    case 'ERR_TOKEN':
+      return {
+        title: 'Wrong join token',
+        detail: 'Open the exact link the coordinator printed when it started: it carries the token as ?token=….',
+      };
+    case 'ERR_PROTOCOL_VERSION':
+      return { title: 'This page is out of date', detail: `${message}. Reload the page.` };
+    case 'ERR_CONNECT':
+      return { title: 'Coordinator unreachable', detail: `No answer from ${url}. Is the coordinator running, and is this the address it printed?` };
+    case 'ERR_WEBRTC':
+    case 'ERR_TIMEOUT':
+    case 'ERR_CLOSED':
+      if (socketReached) {
+        return {
+          title: 'WebRTC is blocked',
+          detail:
+            `The coordinator answered, but the direct WebRTC connection failed (${message}). ` +
+            'A firewall or NAT is in the way: start the coordinator with STUN/TURN servers, e.g. ' +
+            '--ice-server stun:stun.example.org:3478 or --ice-server turn:user:pass@turn.example.org:3478, then join again.',
+        };
+      }
+      return { title: 'Coordinator unreachable', detail: `${message}. Check that the coordinator is running at ${url}.` };
+    default:
+      return { title: 'Could not join', detail: message };
+  }
+}

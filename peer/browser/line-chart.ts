@@ -1,0 +1,47 @@
+// A small uPlot line chart that follows its container's width (so it fits a phone) and can be fed the
+// whole series again on every poll: uPlot redraws a few hundred points in well under a millisecond.
+import uPlot from 'uplot';
+
+export interface LineSeries {
+  label: string;
+  color: string;
+}
+
+export class LineChart {
+  private readonly plot: uPlot;
+  private readonly resize: ResizeObserver;
+
+  constructor(container: HTMLElement, xLabel: string, series: LineSeries[], height = 180) {
+    const width = Math.max(200, container.clientWidth);
+    this.plot = new uPlot(
+      {
+        width,
+        height,
+        scales: { x: { time: false } },
+        axes: [{ label: xLabel }, {}],
+        series: [{ label: xLabel }, ...series.map((s) => ({ label: s.label, stroke: s.color, width: 2, spanGaps: true }))],
+        legend: { live: false },
+      },
+      [[], ...series.map(() => [])],
+      container,
+    );
+    this.resize = new ResizeObserver(() => this.plot.setSize({ width: Math.max(200, container.clientWidth), height }));
+    this.resize.observe(container);
+  }
+
+  /** Replaces the data: x values and one y array per series (null for a gap). */
+  setData(x: number[], ys: Array<Array<number | null>>): void {
+    this.plot.setData([x, ...ys] as uPlot.AlignedData);
+  }
+
+  destroy(): void {
+    this.resize.disconnect();
+    this.plot.destroy();
+  }
+}
+
+/** Aligns sparse (round, value) points onto the rounds axis of another series, nulls elsewhere. */
+export function alignToRounds(rounds: number[], points: Array<{ round: number; value: number }>): Array<number | null> {
+  const byRound = new Map(points.map((p) => [p.round, p.value]));
+  return rounds.map((r) => byRound.get(r) ?? null);
+}

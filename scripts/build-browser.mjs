@@ -1,0 +1,35 @@
+#!/usr/bin/env node
+// Bundles the browser pages (peer page + dashboard) with esbuild into dist/browser/ (not committed).
+// `npm start` and `npm test` run it first (prestart/pretest). The coordinator serves dist/browser/.
+import { build } from 'esbuild';
+import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const src = path.join(root, 'peer/browser');
+const out = path.join(root, 'dist/browser');
+const started = Date.now();
+
+rmSync(out, { recursive: true, force: true });
+mkdirSync(out, { recursive: true });
+await build({
+  absWorkingDir: root,
+  entryPoints: { peer: path.join(src, 'main.ts'), dashboard: path.join(src, 'dashboard.ts') },
+  outdir: out,
+  bundle: true,
+  // Splitting keeps the webgpu backend in its own chunk, fetched only by browsers that offer WebGPU.
+  splitting: true,
+  format: 'esm',
+  platform: 'browser',
+  target: 'es2022',
+  minify: true,
+  sourcemap: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+  // tfjs-backend-wasm mentions Node modules on code paths a browser never takes.
+  external: ['fs', 'path', 'worker_threads', 'perf_hooks', 'os', 'crypto'],
+  define: { 'process.env.NODE_ENV': '"production"' },
+});
+for (const file of ['index.html', 'dashboard.html', 'style.css']) copyFileSync(path.join(src, file), path.join(out, file));
+console.log(`browser bundle built in ${Date.now() - started} ms -> ${path.relative(root, out)}/`);
