@@ -1,0 +1,90 @@
+// The dashboard (`/dashboard`): polls /api/status every second and redraws; `?admin=TOKEN` shows the
+// admin actions (the coordinator checks the token on every POST; the page only hides buttons).
+import { fetchStatus, type CoordinatorStatus } from './status-client.ts';
+import { LineChart } from './line-chart.ts';
+import { checkpointRow, formatBytes, peerRow, renderTiming } from './dashboard-view.ts';
+
+const $ = (id: string) => document.getElementById(id) as HTMLElement;
+const adminToken = new URLSearchParams(location.search).get('admin') ?? '';
+const lossChart = new LineChart($('loss-chart'), 'round', [{ label: 'training loss', color: '#2563eb' }]);
+const bpbChart = new LineChart($('bpb-chart'), 'round', [{ label: 'validation bpb', color: '#dc2626' }]);
+let sampledAtRound = -1;
+
+function render(s: CoordinatorStatus): void {
+  $('run').textContent = `run ${s.runId} · preset ${s.preset} · ${s.numParams.toLocaleString()} parameters · ${s.mode}` +
+    `${s.mode === 'local-steps' ? ` (H=${s.localSteps})` : ''} · codec ${s.codec} · ${s.aggregator}` +
+    (s.waitingForPeers ? ' · waiting for peers' : '');
+  $('round').textContent = String(s.round);
+  $('version').textContent = String(s.modelVersion);
+  $('peer-count').textContent = String(s.peers.length);
+  $('bytes').textContent = formatBytes(s.bytesProcessed);
+  const last = s.recentLoss.at(-1);
+  $('loss').textContent = last ? last.loss.toFixed(3) : '-';
+  $('bpb').textContent = s.lastValidationBpb === null ? '-' : s.lastValidationBpb.toFixed(3);
+  $('peers').querySelector('tbody')!.replaceChildren(...s.peers.map(peerRow));
+  $('checkpoints').querySelector('tbody')!.replaceChildren(...s.checkpoints.slice().reverse().map((c) => checkpointRow(c)));
+  lossChart.setData(s.recentLoss.map((r) => r.round), [s.recentLoss.map((r) => r.loss)]);
+  bpbChart.setData(s.validation.map((v) => v.round), [s.validation.map((v) => v.bpb)]);
+  renderTiming($('timing'), s);
+  document.body.dataset.round = String(s.round);
+  // A new sample whenever a new checkpoint appears (or once at start).
+  const latest = s.checkpoints.at(-1)?.round ?? 0;
+  if (latest !== sampledAtRound) {
+    sampledAtRound = latest;
+    void refreshSample();
+  }
+}
+
+async function refreshSample(): Promise<void> {
+  try {
+    const res = await fetch('/api/sample', { cache: 'no-store' });
+    const body = (await res.json()) as { text?: string; round?: number; error?: string };
+    $('sample').textContent = res.ok ? `${body.text}\n\n(model of round ${body.round})` : `no sample: ${body.error}`;
+  } catch (e) {
+    $('sample').textContent = `no sample: ${(e as Error).message}`;
+  }
+}
+
+async function tick(): Promise<void> {
+  try {
+    render(await fetchStatus());
+    $('live').textContent = 'live';
+    $('live').className = 'pill on';
+  } catch (e) {
+    $('live').textContent = 'coordinator unreachable';
+    $('live').className = 'pill bad';
+  }
+}
+
+async function setupAdmin(): Promise<void> {
+  if (!adminToken) return;
+  const res = await fetch('/api/admin', { headers: { authorization: `Bearer ${adminToken}` } });
+  const info = (await res.json()) as { actions: string[]; authorized: boolean };
+  const box = $('admin');
+  box.hidden = false;
+  if (!info.authorized) {
+    $('admin-result').textContent = 'wrong admin token: the page stays read-only';
+    return;
+  }
+  const labels: Record<string, string> = { pause: 'Pause', resume: 'Resume', checkpoint: 'Checkpoint now', consolidate: 'Consolidate now' };
+  $('admin-actions').replaceChildren(
+    ...info.actions.map((action) => {
+      const b = Object.assign(document.createElement('button'), { textContent: labels[action] ?? action });
+      b.dataset.action = action;
+      b.addEventListener('click', async () => {
+        b.disabled = true;
+        const r = await fetch(`/api/admin/${action}`, { method: 'POST', headers: { authorization: `Bearer ${adminToken}` } });
+        const body = (await r.json()) as { error?: string };
+        $('admin-result').textContent = r.ok ? `${action}: done` : `${action}: ${body.error}`;
+        b.disabled = false;
+        void tick();
+      });
+      return b;
+    }),
+  );
+  if (info.actions.length === 0) $('admin-result').textContent = 'this coordinator offers no admin actions yet';
+}
+
+void tick();
+setInterval(() => void tick(), 1000);
+void setupAdmin();
