@@ -9,6 +9,8 @@ program
 
 // Sub-command modules are loaded lazily so that `stlm peer` does not pay for loading the coordinator.
 const commands: Array<() => Promise<{ register(program: Command): void }>> = [
+  () => import('./coordinator.ts'),
+  () => import('./peer.ts'),
 ];
 for (const load of commands) (await load()).register(program);
 

@@ -6,7 +6,9 @@ import type { CoordinatorSettings } from './config.ts';
 import type { Message, MessageOf } from '../protocol/messages.ts';
 import { PROTOCOL_VERSION } from '../protocol/messages.ts';
 import { resolveConfig } from '../model/config.ts';
-import { splitIntoExamples } from '../model/bytes.ts';
+import { bytesToText, splitIntoExamples } from '../model/bytes.ts';
+import { decayMaskFromManifest } from '../model/params.ts';
+import { generate } from '../model/generate.ts';
 import { StlmModel } from '../model/stlm.ts';
 import { setupBackend } from '../model/backend.ts';
 import { bitsPerByte } from '../model/evaluate.ts';
@@ -32,6 +34,8 @@ export interface Run {
   readonly finished: Promise<void>;
   stop(): Promise<void>;
   checkpoint(reason: string): Promise<string | undefined>;
+  /** Text sampled from the current master weights (the dashboard's sample box). */
+  sample(prompt: string, maxBytes: number): { text: string; round: number };
 }
 
 const RECENT_ROUNDS = 200;
@@ -56,7 +60,8 @@ export async function createRun(
     localSteps: settings.localSteps,
     aggregator: settings.aggregator,
     schedule: settings.schedule,
-    adamw: settings.adamw,
+    // No weight decay on norm gains, exactly as LocalTrainer (the single-process reference) does.
+    adamw: { ...settings.adamw, decayMask: decayMaskFromManifest(evalModel.manifest) },
     outer: settings.outer,
   });
   const store = new CheckpointStore(settings.runDir, { keep: settings.keepCheckpoints });
@@ -189,5 +194,10 @@ export async function createRun(
       await finished.catch(() => {});
     },
     checkpoint: saveCheckpoint,
+    sample(prompt, maxBytes) {
+      evalModel.setWeights(state.weights);
+      const out = generate(evalModel, prompt, { maxBytes, temperature: 0.8, topK: 40, seed: state.round });
+      return { text: bytesToText(out), round: state.round };
+    },
   };
 }

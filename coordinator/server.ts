@@ -9,7 +9,7 @@ import type { CoordinatorSettings } from './config.ts';
 import type { Message } from '../protocol/messages.ts';
 import { PeerRegistry } from './peer-registry.ts';
 import { handleSocket } from './peer-session.ts';
-import { mountWebRouter } from './web-mount.ts';
+import { createWebRouter } from './web.ts';
 import { createRun, type Run } from './run.ts';
 import type { RoundDetail } from './training-loop.ts';
 import type { RoundRecord } from './status.ts';
@@ -45,9 +45,19 @@ export async function startCoordinator(settings: CoordinatorSettings, opts: Star
   app.get('/metrics', async (_req, res) => {
     res.type(run.metrics.registry.contentType).send(await run.metrics.registry.metrics());
   });
-  let baseUrl = '';
-  // Mount point for coordinator/web.ts (browser pages + dashboard), when present.
-  const webMounted = await mountWebRouter(app, { getStatus: () => run.status(), token: settings.token, baseUrl: () => baseUrl });
+  // The browser pages, dashboard, sample text and admin actions (coordinator/web.ts).
+  app.use(
+    createWebRouter({
+      getStatus: () => run.status(),
+      adminToken: settings.adminToken || undefined,
+      admin: {
+        pause: () => run.loop.pause(),
+        resume: () => run.loop.resume(),
+        checkpoint: () => run.checkpoint('admin'),
+      },
+      sample: async (prompt, maxBytes) => run.sample(prompt, maxBytes),
+    }),
+  );
 
   const server = http.createServer(app);
   const io = new SocketServer(server, { maxHttpBufferSize: MAX_SOCKET_MESSAGE_BYTES, serveClient: false });
@@ -70,8 +80,8 @@ export async function startCoordinator(settings: CoordinatorSettings, opts: Star
   });
   const port = (server.address() as AddressInfo).port;
   const host = settings.host === '0.0.0.0' || settings.host === '::' ? '127.0.0.1' : settings.host;
-  baseUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  logger.info({ url: baseUrl, web: webMounted, runId: run.runId }, 'coordinator listening');
+  const baseUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  logger.info({ url: baseUrl, runId: run.runId }, 'coordinator listening');
   run.start();
 
   let closing: Promise<void> | undefined;

@@ -38,7 +38,16 @@ export interface TrainingLoopOptions {
 /** Per-round facts for logs, tests and the benchmark. */
 export interface RoundDetail {
   assigned: Array<{ peerId: string; batchIds: number[] }>;
-  accepted: Array<{ peerId: string; batchIds: number[]; bytes: number; loss: number; computeMs: number; encodeMs: number }>;
+  accepted: Array<{
+    peerId: string;
+    batchIds: number[];
+    /** The examples of those batches, in order (tests replay them in a single process). */
+    examples: Uint8Array[];
+    bytes: number;
+    loss: number;
+    computeMs: number;
+    encodeMs: number;
+  }>;
   rejected: Array<{ peerId: string; reason: string }>;
   /** Wall time: waiting for results (compute + encode + transfer), aggregating + stepping, broadcasting. */
   waitMs: number;
@@ -60,6 +69,8 @@ export class TrainingLoop {
   private stopped = false;
   private wakePeers: (() => void) | undefined;
   waitingForPeers = false;
+  /** An admin paused the run: no new round starts until resume(). */
+  paused = false;
 
   constructor(private readonly o: TrainingLoopOptions) {
     o.registry.onRemoved((p) => {
@@ -95,6 +106,17 @@ export class TrainingLoop {
     return outcome === 'accepted' ? undefined : outcome;
   }
 
+  pause(): { paused: boolean } {
+    this.paused = true;
+    return { paused: true };
+  }
+
+  resume(): { paused: boolean } {
+    this.paused = false;
+    this.wakePeers?.();
+    return { paused: false };
+  }
+
   stop(): void {
     this.stopped = true;
     this.wakePeers?.();
@@ -105,7 +127,7 @@ export class TrainingLoop {
     const { state, registry } = this.o;
     while (!this.stopped && state.round < this.o.maxRounds) {
       const peers = registry.readyAt(state.version);
-      if (peers.length < Math.max(1, this.o.minPeers)) {
+      if (this.paused || peers.length < Math.max(1, this.o.minPeers)) {
         await this.waitForPeers();
         continue;
       }
@@ -134,6 +156,7 @@ export class TrainingLoop {
     const round = state.round;
     const version = state.version;
     const assignments = new Map<string, RoundAssignment>();
+    const examplesOf = new Map<string, Uint8Array[]>();
     const detail: RoundDetail = {
       assigned: [], accepted: [], rejected: [], waitMs: 0, aggregateMs: 0, broadcastMs: 0, wireBytesOut: 0, wireBytesIn: 0,
     };
@@ -152,6 +175,7 @@ export class TrainingLoop {
       }
       const batchIds = batches.map((b) => b.batchId);
       assignments.set(p.id, { batchIds, maxBytes });
+      examplesOf.set(p.id, batches.flatMap((b) => b.examples));
       detail.assigned.push({ peerId: p.id, batchIds });
       deadlineMs = Math.max(deadlineMs, this.o.deadline.deadlineMs(p.id, maxBytes));
       const msg: Message = { type: 'assignment', round, version, batches, lr, localSteps: steps, roundPeers: peers.length };
@@ -194,6 +218,7 @@ export class TrainingLoop {
       for (const id of assignments.get(rej.peerId)?.batchIds ?? []) requeue.add(id);
     }
     for (const id of requeue) dataset.requeue(id);
+    if (requeue.size > 0) logger.info({ round, requeued: [...requeue] }, 'batches requeued');
 
     let lossSum = 0;
     let bytes = 0;
@@ -207,7 +232,7 @@ export class TrainingLoop {
         registry.recordContribution(c.peerId, r.bytes, r.elapsedMs);
         this.o.deadline.record(c.peerId, r.bytes, r.elapsedMs);
         detail.accepted.push({
-          peerId: c.peerId, batchIds: r.batchIds, bytes: r.bytes, loss: r.loss,
+          peerId: c.peerId, batchIds: r.batchIds, examples: examplesOf.get(c.peerId)!, bytes: r.bytes, loss: r.loss,
           computeMs: r.payload.computeMs, encodeMs: r.payload.encodeMs,
         });
       }
@@ -224,7 +249,13 @@ export class TrainingLoop {
       rejected: detail.rejected.length, durationMs: Date.now() - t0, at: new Date().toISOString(),
     };
     state.bytesProcessed += bytes;
-    logger.info({ round, version: state.version, loss: record.loss, bytes, peers: accepted.length, rejected: detail.rejected.length, waitMs: detail.waitMs }, 'round');
+    logger.info(
+      {
+        round, version: state.version, loss: record.loss, bytes, peers: accepted.length, rejected: detail.rejected.length,
+        waitMs: detail.waitMs, batches: detail.accepted.flatMap((a) => a.batchIds),
+      },
+      'round',
+    );
     await this.o.afterRound?.(record, detail);
   }
 

@@ -1,7 +1,7 @@
 // The master copy of the run: weights, optimizer state, round and version counters, and how an aggregated
 // update is applied. Synchronous mode steps AdamW on the averaged gradient with the lr schedule;
 // local-steps mode (DiLoCo) steps outer Nesterov momentum on the averaged pseudo-gradient.
-import { AdamW } from '../model/adamw.ts';
+import { AdamW, type AdamWOptions } from '../model/adamw.ts';
 import { learningRate } from '../model/schedule.ts';
 import { createAggregator } from './aggregate/index.ts';
 import { OuterNesterov } from './outer-optimizer.ts';
@@ -11,7 +11,7 @@ export interface TrainingStateOptions {
   localSteps: number;
   aggregator: string;
   schedule: { maxLr: number; minLr: number; warmupSteps: number; totalSteps: number };
-  adamw: { beta1: number; beta2: number; eps: number; weightDecay: number; clipNorm: number };
+  adamw: AdamWOptions;
   outer: { lr: number; momentum: number };
 }
 

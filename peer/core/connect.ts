@@ -36,6 +36,8 @@ export interface ConnectOptions {
 export interface CoordinatorConnection {
   welcome: MessageOf<'welcome'>;
   transport: MessageTransport;
+  /** The underlying simple-peer connection (tests use it to put raw bytes on the channel). */
+  peer: SimplePeer.Instance;
   /** Resolves once, when the data channel or the socket closes, with the reason. */
   closed: Promise<string>;
   close(): void;
@@ -122,6 +124,7 @@ export function connectToCoordinator(opts: ConnectOptions): Promise<CoordinatorC
         connection = {
           welcome,
           transport: new MessageTransport(fromSimplePeer(peer!)),
+          peer: peer!,
           closed,
           close: () => teardown('closed by this peer'),
         };

@@ -6,11 +6,13 @@ import type { Message, MessageOf } from '../../protocol/messages.ts';
 import { ErrorFeedback, codecByName } from '../../protocol/codecs/index.ts';
 import { AdamW } from '../../model/adamw.ts';
 import type { StlmConfig } from '../../model/config.ts';
+import { decayMaskFromManifest, type ParamManifest } from '../../model/params.ts';
 import { emptyStats, type PeerStats } from './peer-stats.ts';
 
 /** The parts of a model a peer needs (model/stlm.ts's StlmModel has them). */
 export interface PeerModel {
   readonly numParams: number;
+  readonly manifest: ParamManifest;
   getWeights(): Float32Array;
   setWeights(w: Float32Array): void;
   trainStep(batch: Uint8Array[]): { loss: number; bytes: number; grads: Float32Array };
@@ -117,7 +119,10 @@ export class PeerTrainer {
       // The inner optimizer state stays on this peer across rounds, as in DiLoCo.
       const start = model.getWeights().slice();
       const w = model.getWeights().slice();
-      this.inner ??= new AdamW(model.numParams, this.opts.welcome.innerOptimizer);
+      this.inner ??= new AdamW(model.numParams, {
+        ...this.opts.welcome.innerOptimizer,
+        decayMask: decayMaskFromManifest(model.manifest),
+      });
       for (const b of msg.batches) {
         const r = model.trainStep(b.examples);
         this.inner.step(w, r.grads, msg.lr);

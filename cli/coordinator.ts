@@ -1,0 +1,139 @@
+// `stlm coordinator`: starts the coordinator (HTTP + socket.io + WebRTC + round loop) and prints how to join.
+// `npm start` runs it with the defaults: the embedded nlp-corpus, the small preset, port 8080.
+import type { Command } from 'commander';
+import { randomBytes } from 'node:crypto';
+import pino from 'pino';
+
+export function register(program: Command): void {
+  program
+    .command('coordinator')
+    .description('run the coordinator: serves peers (browser tabs, `stlm peer`), aggregates their gradients, checkpoints')
+    .option('--config <file>', 'JSON file with settings (flags override it)')
+    .option('--port <n>', 'HTTP port; 0 picks a free one (default 8080)', toInt)
+    .option('--host <addr>', 'address to listen on (default 127.0.0.1)')
+    .option('--data <source>', 'training text: a file, a directory, a *.jsonl file (default: the nlp-corpus package)')
+    .option('--preset <name>', 'model preset: tiny | small | stlm-50m (default small)')
+    .option('--run-dir <dir>', 'where checkpoints go (default runs/<preset>)')
+    .option('--token <token>', 'join token peers must present (default: random, printed)')
+    .option('--resume', 'continue from the latest checkpoint in --run-dir (weights, optimizer, round, data cursor)')
+    .option('--codec <name>', 'gradient codec peers use: fp32 | fp16 | int8 | topk (default int8, with error feedback)')
+    .option('--aggregator <name>', 'robust aggregation rule: mean | trimmed-mean | median (default mean)')
+    .option('--local-steps <h>', 'DiLoCo: H inner AdamW steps per peer per round, outer Nesterov step (default 1 = sync)', toInt)
+    .option('--batch-size <n>', 'examples per peer per (inner) step', toInt)
+    .option('--min-peers <n>', 'rounds wait until this many peers hold the current model (default 1)', toInt)
+    .option('--max-rounds <n>', 'stop after this many rounds (default 0 = never)', toInt)
+    .option('--checkpoint-every <n>', 'write a checkpoint every N rounds (and on SIGINT/SIGTERM)', toInt)
+    .option('--keep-checkpoints <n>', 'how many checkpoints to keep', toInt)
+    .option('--eval-every <n>', 'validation bits per byte every N rounds (0: never)', toInt)
+    .option('--lr <x>', 'peak learning rate (sync mode AdamW; inner AdamW in local-steps mode)', toFloat)
+    .option('--outer-lr <x>', 'outer Nesterov learning rate in local-steps mode (DiLoCo: 0.7)', toFloat)
+    .option('--outer-momentum <x>', 'outer Nesterov momentum in local-steps mode (DiLoCo: 0.9)', toFloat)
+    .option('--ice-server <url>', 'STUN/TURN URL handed to peers (repeatable; turn:user:pass@host:port)', collect, [])
+    .option('--seed <n>', 'seed for the model init and the data order', toInt)
+    .option('--log-level <level>', 'pino log level', 'info')
+    .action(async (opts: CoordinatorCliOptions) => {
+      const [{ loadSettings }, { startCoordinator }] = await Promise.all([
+        import('../coordinator/config.ts'),
+        import('../coordinator/server.ts'),
+      ]);
+      const logger = pino({ name: 'coordinator', level: opts.logLevel }, pino.destination(2));
+      const overrides = cliOverrides(opts);
+      const settings = await loadSettings({ configFile: opts.config, overrides });
+      if (!settings.token) settings.token = randomBytes(9).toString('base64url');
+      const coordinator = await startCoordinator(settings, { logger });
+      const token = encodeURIComponent(settings.token);
+      // Machine-readable first (tests read it), then the human instructions.
+      process.stdout.write(`STLM_COORDINATOR_URL=${coordinator.url}\n`);
+      process.stdout.write(
+        `\nstlm coordinator: run ${coordinator.run.runId}, preset ${settings.preset}, ${coordinator.run.state.numParams} parameters\n` +
+          `  open in a browser:  ${coordinator.url}/?token=${token}\n` +
+          `  join a Node peer:   node bin/stlm.mjs peer --url ${coordinator.url} --token ${settings.token}\n` +
+          `  status:             ${coordinator.url}/api/status   metrics: ${coordinator.url}/metrics\n\n`,
+      );
+      let stopping = false;
+      const shutdown = async (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        logger.info({ signal }, 'stopping: writing a checkpoint');
+        try {
+          await coordinator.run.stop();
+          await coordinator.checkpoint();
+        } catch (e) {
+          logger.error({ err: e }, 'checkpoint on shutdown failed');
+        }
+        await coordinator.close();
+        process.exit(0);
+      };
+      process.once('SIGINT', () => void shutdown('SIGINT'));
+      process.once('SIGTERM', () => void shutdown('SIGTERM'));
+      await coordinator.run.finished;
+      if (!stopping) {
+        logger.info({ round: coordinator.run.state.round }, 'max rounds reached');
+        await shutdown('max-rounds');
+      }
+    });
+}
+
+interface CoordinatorCliOptions {
+  config?: string;
+  port?: number;
+  host?: string;
+  data?: string;
+  preset?: string;
+  runDir?: string;
+  token?: string;
+  resume?: boolean;
+  codec?: string;
+  aggregator?: string;
+  localSteps?: number;
+  batchSize?: number;
+  minPeers?: number;
+  maxRounds?: number;
+  checkpointEvery?: number;
+  keepCheckpoints?: number;
+  evalEvery?: number;
+  lr?: number;
+  outerLr?: number;
+  outerMomentum?: number;
+  iceServer: string[];
+  seed?: number;
+  logLevel: string;
+}
+
+/** Only the flags actually given override the config file and the defaults. */
+function cliOverrides(o: CoordinatorCliOptions): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const direct = [
+    'port', 'host', 'data', 'preset', 'runDir', 'token', 'resume', 'codec', 'aggregator', 'localSteps', 'batchSize',
+    'minPeers', 'maxRounds', 'checkpointEvery', 'keepCheckpoints', 'evalEvery', 'seed',
+  ] as const;
+  for (const k of direct) if (o[k] !== undefined) out[k] = o[k];
+  if (o.iceServer.length > 0) out.iceServers = o.iceServer.map(parseIceServer);
+  if (o.lr !== undefined) out.lr = o.lr;
+  if (o.outerLr !== undefined) out.outerLr = o.outerLr;
+  if (o.outerMomentum !== undefined) out.outerMomentum = o.outerMomentum;
+  return out;
+}
+
+/** `turn:user:pass@host:3478` → { urls: 'turn:host:3478', username, credential }. */
+function parseIceServer(s: string): RTCIceServer {
+  const m = /^(stun|turns?):(?:([^:@]+):([^@]+)@)?(.+)$/.exec(s);
+  if (!m) throw new Error(`--ice-server: expected stun:host:port or turn:user:pass@host:port, got "${s}"`);
+  return m[2] ? { urls: `${m[1]}:${m[4]}`, username: m[2], credential: m[3] } : { urls: s };
+}
+
+function collect(v: string, prev: string[]): string[] {
+  return [...prev, v];
+}
+
+function toInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n)) throw new Error(`expected an integer, got "${v}"`);
+  return n;
+}
+
+function toFloat(v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new Error(`expected a number, got "${v}"`);
+  return n;
+}

@@ -1,0 +1,78 @@
+// Real processes for end-to-end tests: a coordinator on port 0 (its URL read from stdout), Node peers,
+// polling of /api/status, and cleanup that kills whatever is still running.
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import type { CoordinatorStatus } from '../../coordinator/status.ts';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const STLM = path.join(ROOT, 'bin/stlm.mjs');
+
+export interface Proc {
+  child: ChildProcess;
+  /** Everything written so far to stdout + stderr (for assertions and failure messages). */
+  output(): string;
+  exited: Promise<number | null>;
+  kill(signal?: NodeJS.Signals): void;
+}
+
+const running = new Set<Proc>();
+
+export function spawnStlm(args: string[]): Proc {
+  const child = spawn(process.execPath, [STLM, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  const proc: Proc = {
+    child,
+    output: () => out,
+    exited,
+    kill(signal = 'SIGKILL') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    },
+  };
+  running.add(proc);
+  void exited.then(() => running.delete(proc));
+  return proc;
+}
+
+/** Kills every process started by this module that is still running (afterAll). */
+export async function killAll(): Promise<void> {
+  const all = [...running];
+  for (const p of all) p.kill('SIGKILL');
+  await Promise.all(all.map((p) => p.exited));
+}
+
+export async function waitFor<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, timeoutMs: number, proc?: Proc): Promise<T> {
+  const t0 = Date.now();
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined && v !== false) return v as T;
+    if (Date.now() - t0 > timeoutMs) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${proc ? `\n--- output ---\n${proc.output().slice(-4000)}` : ''}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+export interface CoordinatorProc extends Proc {
+  url: string;
+  token: string;
+  status(): Promise<CoordinatorStatus>;
+}
+
+/** Starts `stlm coordinator --port 0 ...` and resolves once it printed its URL. */
+export async function startCoordinatorProcess(args: string[], token = 'test-token'): Promise<CoordinatorProc> {
+  const p = spawnStlm(['coordinator', '--port', '0', '--host', '127.0.0.1', '--token', token, ...args]);
+  const url = await waitFor('the coordinator URL', () => /STLM_COORDINATOR_URL=(\S+)/.exec(p.output())?.[1], 60_000, p);
+  return {
+    ...p,
+    url,
+    token,
+    status: async () => (await (await fetch(`${url}/api/status`)).json()) as CoordinatorStatus,
+  };
+}
+
+export function startPeerProcess(url: string, token: string, extra: string[] = []): Proc {
+  return spawnStlm(['peer', '--url', url, '--token', token, '--no-progress', ...extra]);
+}
