@@ -31,7 +31,13 @@ function showProblem(p: UserProblem | undefined): void {
   $('problem-detail').textContent = p?.detail ?? '';
 }
 
+let lastState = '';
 function showStats(s: PeerStats): void {
+  if (s.state !== lastState) {
+    // Logged synchronously: training blocks this thread, so the console is how one sees it start.
+    console.info(`[peer] ${s.state} round ${s.round}`);
+    lastState = s.state;
+  }
   $('round').textContent = s.round < 0 ? '-' : String(s.round);
   $('rate').textContent = s.roundsDone > 0 ? formatRate(s.bytesPerSec) : '-';
   $('share').textContent = Number.isFinite(s.share) ? `${Math.round(s.share * 100)}%` : '-';
@@ -39,7 +45,9 @@ function showStats(s: PeerStats): void {
   $('loss').textContent = Number.isFinite(s.loss) ? s.loss.toFixed(3) : '-';
   if (s.state === 'training' || s.state === 'ready') setConnection(s.state === 'training' ? 'training' : 'connected', 'on');
   else if (s.state === 'syncing') setConnection('downloading model', 'wait');
+  // Tests (and curious people in devtools) read these.
   document.body.dataset.rounds = String(s.roundsDone);
+  document.body.dataset.peerState = s.state;
 }
 
 async function join(): Promise<void> {

@@ -1,0 +1,115 @@
+// End to end in real Chromium: a coordinator process (tiny preset), two headless tabs that joined from the
+// peer page and one Node peer train together. Checks through /api/status that all three contributed and
+// validation bpb fell, through the dashboard's DOM that it lists three peers, saves screenshots to
+// test-artifacts/, and closes a tab in the middle of a round: the run must go on without it.
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { chromiumAvailable, launchBrowser, type BrowserSession } from './browser/harness.ts';
+import { buildBrowserBundle } from './browser/bundle.ts';
+import { killAll, startCoordinatorProcess, startPeerProcess, waitFor, type CoordinatorProc, type Proc } from './cluster/processes.ts';
+import type { CoordinatorStatus } from '../coordinator/status.ts';
+
+const ARTIFACTS = path.resolve(import.meta.dirname, '../test-artifacts');
+const runDir = mkdtempSync(path.join(tmpdir(), 'stlm-browser-e2e-'));
+
+describe.runIf(chromiumAvailable())('browser tabs + Node peer train together', () => {
+  let browser: BrowserSession;
+  let coord: CoordinatorProc;
+  let nodePeer: Proc;
+  const tabs: Page[] = [];
+  const logs = () => `\n--- tabs ---\n${browser.logs.slice(-40).join('\n')}\n--- coordinator ---\n${coord.output().slice(-3000)}`;
+
+  beforeAll(async () => {
+    buildBrowserBundle();
+    mkdirSync(ARTIFACTS, { recursive: true });
+    browser = await launchBrowser();
+    coord = await startCoordinatorProcess([
+      '--preset', 'tiny', '--run-dir', runDir, '--batch-size', '4', '--min-peers', '2', '--eval-every', '4',
+      '--checkpoint-every', '8', '--codec', 'int8', '--lr', '0.01', '--seed', '11',
+    ], 'tab-token');
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await killAll();
+    rmSync(runDir, { recursive: true, force: true });
+  });
+
+  it('two tabs and a Node peer all contribute and validation bpb falls', async () => {
+    for (let i = 0; i < 2; i++) {
+      const tab = await browser.newPage();
+      await tab.goto(`${coord.url}/?token=${coord.token}&join=1`);
+      tabs.push(tab);
+    }
+    nodePeer = startPeerProcess(coord.url, coord.token);
+
+    const status = async () => coord.status();
+    const enough = (s: CoordinatorStatus) =>
+      s.peers.length === 3 && s.peers.every((p) => p.roundsContributed >= 3) && s.validation.length >= 4;
+    const s = await waitFor('three peers contributing and four validations', async () => {
+      const st = await status();
+      return enough(st) ? st : undefined;
+    }, 240_000).catch((e: Error) => { throw new Error(e.message + logs()); });
+
+    expect(s.peers.map((p) => p.kind).sort()).toEqual(['browser', 'browser', 'node']);
+    const first = s.validation[0]!.bpb;
+    const last = s.validation.at(-1)!.bpb;
+    expect(Number.isFinite(first)).toBe(true);
+    expect(last, `validation bpb ${first} -> ${last}`).toBeLessThan(first);
+    for (const p of s.peers) expect(p.rejected, `peer ${p.id} (${p.kind}) had rejections`).toBe(0);
+
+    // Each tab shows what it does: connected, a backend, its rounds and its rate.
+    for (const tab of tabs) {
+      expect(await tab.locator('#conn').textContent()).toMatch(/connected|training/);
+      expect(await tab.locator('#backend').textContent()).toMatch(/wasm|webgl|webgpu|cpu/);
+      expect(Number(await tab.evaluate(() => document.body.dataset.rounds))).toBeGreaterThanOrEqual(3);
+      expect(await tab.locator('#rate').textContent()).toMatch(/B\/s/);
+      expect(await tab.evaluate(() => crossOriginIsolated)).toBe(true);
+    }
+    await tabs[0]!.screenshot({ path: path.join(ARTIFACTS, 'peer-page.png'), fullPage: true });
+
+    const dash = await browser.newPage();
+    await dash.setViewportSize({ width: 1200, height: 1100 });
+    await dash.goto(`${coord.url}/dashboard`);
+    await dash.waitForFunction(() => document.querySelectorAll('#peers tbody tr').length === 3, undefined, { timeout: 10_000 });
+    const kinds = await dash.$$eval('#peers tbody tr', (rows) => rows.map((r) => (r as HTMLElement).dataset.kind).sort());
+    expect(kinds).toEqual(['browser', 'browser', 'node']);
+    await dash.waitForFunction(() => document.querySelector('#bpb-chart canvas') !== null && document.getElementById('bpb')!.textContent !== '-');
+    await dash.waitForTimeout(1200); // one more poll, so the charts hold every point
+    await dash.screenshot({ path: path.join(ARTIFACTS, 'dashboard.png'), fullPage: true });
+    await dash.close();
+  });
+
+  it('a tab closed in the middle of a round does not stop the run', async () => {
+    const victim = tabs[1]!;
+    const victimId = await victim.evaluate(() => document.body.dataset.peerId);
+    expect(victimId).toBeTruthy();
+    // The page logs state changes synchronously; its main thread is then busy with the training step.
+    await victim.waitForEvent('console', { predicate: (m) => m.text().startsWith('[peer] training'), timeout: 60_000 });
+    const roundAtClose = (await coord.status()).round;
+    await victim.close();
+
+    const after = await waitFor('rounds after the tab closed', async () => {
+      const st = await coord.status();
+      return st.round >= roundAtClose + 4 && !st.peers.some((p) => p.id === victimId) ? st : undefined;
+    }, 120_000).catch((e: Error) => { throw new Error(e.message + logs()); });
+    expect(after.peers.map((p) => p.kind).sort()).toEqual(['browser', 'node']);
+    // The survivors took part in the rounds after the close.
+    expect(after.recentLoss.filter((r) => r.round > roundAtClose + 1).every((r) => r.peers === 2)).toBe(true);
+    expect(nodePeer.output()).not.toMatch(/ERR_TOKEN|ERR_PROTOCOL/);
+  });
+
+  it('says plainly when the join token is wrong', async () => {
+    const tab = await browser.newPage();
+    await tab.setViewportSize({ width: 390, height: 844 });
+    await tab.goto(`${coord.url}/?token=not-the-token&join=1&backend=wasm`);
+    await tab.waitForFunction(() => !document.getElementById('problem')!.hidden, undefined, { timeout: 30_000 });
+    expect(await tab.locator('#problem-title').textContent()).toBe('Wrong join token');
+    expect(await tab.locator('#join').isEnabled()).toBe(true);
+    await tab.screenshot({ path: path.join(ARTIFACTS, 'peer-page-phone-wrong-token.png'), fullPage: true });
+    await tab.close();
+  });
+});
