@@ -1,0 +1,91 @@
+// The backend picker in real Chromium, served by the coordinator's web router: the page must be
+// cross-origin isolated (so wasm runs multi-threaded), the .wasm files must load under require-corp, and a
+// GPU backend is used only if it matched wasm. Headless Chromium here has no GPU (--disable-gpu), so the
+// numeric check and the fallback path are what runs.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Server } from 'node:http';
+import express from 'express';
+import { build } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromiumAvailable, launchBrowser, type BrowserSession } from './browser/harness.ts';
+import { createWebRouter } from '../coordinator/web.ts';
+import type { CoordinatorStatus } from '../coordinator/status.ts';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+
+// The probe page runs the real picker, then a small training-like computation on the chosen backend.
+const PROBE_ENTRY = `
+import * as tf from '@tensorflow/tfjs';
+import { pickBackend } from '${path.join(ROOT, 'peer/browser/pick-backend.ts')}';
+const force = new URLSearchParams(location.search).get('backend') || undefined;
+pickBackend({ wasmPaths: '/tfjs-wasm/', force }).then(async (choice) => {
+  const x = tf.tensor2d([[1, 2], [3, 4]]);
+  const y = await tf.matMul(x, x).data();
+  window.result = { ...choice, isolated: crossOriginIsolated, cores: navigator.hardwareConcurrency, matmul: Array.from(y), tfBackend: tf.getBackend() };
+}, (e) => { window.result = { error: String(e && e.message || e) }; });
+`;
+
+describe.runIf(chromiumAvailable())('backend choice in a real tab', () => {
+  const dist = mkdtempSync(path.join(tmpdir(), 'stlm-probe-'));
+  let server: Server;
+  let url: string;
+  let browser: BrowserSession;
+
+  beforeAll(async () => {
+    writeFileSync(path.join(dist, 'entry.ts'), PROBE_ENTRY);
+    await build({
+      absWorkingDir: ROOT, entryPoints: { probe: path.join(dist, 'entry.ts') }, outdir: dist, bundle: true, splitting: true,
+      format: 'esm', platform: 'browser', target: 'es2022', logLevel: 'error', nodePaths: [path.join(ROOT, 'node_modules')],
+      external: ['fs', 'path', 'worker_threads', 'perf_hooks', 'os', 'crypto'],
+    });
+    writeFileSync(path.join(dist, 'index.html'), '<!doctype html><meta charset="utf-8"><script type="module" src="/assets/probe.js"></script>');
+    const app = express();
+    app.use(createWebRouter({ getStatus: () => ({}) as CoordinatorStatus, distDir: dist }));
+    server = await new Promise<Server>((r) => { const s = app.listen(0, '127.0.0.1', () => r(s)); });
+    const address = server.address();
+    if (!address || typeof address === 'string') throw new Error('no address');
+    url = `http://127.0.0.1:${address.port}/`;
+    browser = await launchBrowser();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    server?.close();
+    rmSync(dist, { recursive: true, force: true });
+  });
+
+  async function probe(query: string): Promise<Record<string, unknown>> {
+    const page = await browser.newPage();
+    await page.goto(url + query);
+    await page.waitForFunction(() => (window as unknown as { result?: unknown }).result !== undefined, undefined, { timeout: 60_000 });
+    const result = await page.evaluate(() => (window as unknown as { result: Record<string, unknown> }).result);
+    await page.close();
+    return result;
+  }
+
+  it('picks a backend that passed the check against wasm, with wasm threads when isolated', async () => {
+    const r = await probe('');
+    expect(r.error, browser.logs.join('\n')).toBeUndefined();
+    expect(r.isolated).toBe(true);
+    expect(r.matmul).toEqual([7, 10, 15, 22]);
+    expect(r.tfBackend).toBe(r.name);
+    const report = r.report as string[];
+    expect(report[0]).toMatch(/^wasm: .* ms \(\d+ threads?\)/);
+    // webgl and webgpu were each tried and either matched wasm or were reported unusable.
+    expect(report.some((l) => l.startsWith('webgl:'))).toBe(true);
+    expect(report.some((l) => l.startsWith('webgpu:'))).toBe(true);
+    if (r.name !== 'wasm') expect(report.find((l) => l.startsWith(`${r.name}:`))).toMatch(/matches wasm/);
+    // Cross-origin isolated, so wasm runs one thread per core (capped at 8).
+    expect(report[0]).toContain(`(${Math.min(8, r.cores as number)} thread`);
+    console.info(`[backend probe] ${report.join(' | ')} -> ${r.name}`);
+  });
+
+  it('honours ?backend=wasm', async () => {
+    const r = await probe('?backend=wasm');
+    expect(r.error, browser.logs.join('\n')).toBeUndefined();
+    expect(r.name).toBe('wasm');
+    expect(r.report as string[]).toHaveLength(1);
+  });
+});
