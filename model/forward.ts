@@ -1,0 +1,112 @@
+// The STLM forward pass and its loss, written once over an `Ops` (fast custom gradients or plain autograd).
+// Shapes: B examples, T chunk positions, P bytes per chunk, N = B*T chunks, dB byte width, D chunk width.
+import * as tf from '@tensorflow/tfjs';
+import type { StlmConfig } from './config.ts';
+import { BYTE_VOCAB } from './bytes.ts';
+import type { EncodedBatch } from './batch.ts';
+import type { Ops } from './ops.ts';
+import { ffnPrefix } from './layout.ts';
+
+export type ParamGetter = (name: string) => tf.Tensor;
+
+function rmsNorm(x: tf.Tensor, gain: tf.Tensor, eps: number): tf.Tensor {
+  const ms = tf.mean(tf.square(x), -1, true);
+  return tf.mul(tf.mul(x, tf.rsqrt(tf.add(ms, eps))), gain);
+}
+
+function silu(x: tf.Tensor): tf.Tensor {
+  return tf.mul(x, tf.sigmoid(x));
+}
+
+/** Upper-triangular (i <= j) 0/1 mask [P, P]: output slot j mixes input slots i <= j only. */
+function causalMixMask(P: number): tf.Tensor2D {
+  const m = new Float32Array(P * P);
+  for (let i = 0; i < P; i++) for (let j = i; j < P; j++) m[i * P + j] = 1;
+  return tf.tensor2d(m, [P, P]);
+}
+
+/** Additive attention mask [T, T]: 0 on and below the diagonal, -1e9 above. */
+function causalAttnMask(T: number): tf.Tensor2D {
+  const m = new Float32Array(T * T);
+  for (let i = 0; i < T; i++) for (let j = i + 1; j < T; j++) m[i * T + j] = -1e9;
+  return tf.tensor2d(m, [T, T]);
+}
+
+/** Byte blocks over x [N, P, dB]: a slot-mixing step (a P x P matrix, causal in the decoder) then a
+ * per-byte SiLU MLP, each pre-normed and residual. */
+function byteBlocks(x: tf.Tensor, prefix: string, causal: boolean, p: ParamGetter, cfg: StlmConfig, ops: Ops) {
+  const [N, P, dB] = x.shape;
+  for (let i = 0; i < cfg.byteLayers; i++) {
+    const a = rmsNorm(x, p(`${prefix}.${i}.mixNorm.gain`), cfg.normEps);
+    const slotsLast = tf.reshape(tf.transpose(a, [0, 2, 1]), [N * dB, P]); // [N*dB, P]
+    const mixW = causal ? tf.mul(p(`${prefix}.${i}.mix`), causalMixMask(P)) : p(`${prefix}.${i}.mix`);
+    const mixed = tf.transpose(tf.reshape(ops.matMul(slotsLast, mixW), [N, dB, P]), [0, 2, 1]);
+    x = tf.add(x, mixed);
+    const b = tf.reshape(rmsNorm(x, p(`${prefix}.${i}.mlpNorm.gain`), cfg.normEps), [N * P, dB]);
+    const h = silu(ops.matMul(b, p(`${prefix}.${i}.mlp.w1`)));
+    x = tf.add(x, tf.reshape(ops.matMul(h, p(`${prefix}.${i}.mlp.w2`)), [N, P, dB]));
+  }
+  return x;
+}
+
+/** Causal multi-head self-attention over x [B, T, D] -> [B, T, D]. */
+function attention(x: tf.Tensor, l: number, p: ParamGetter, cfg: StlmConfig, ops: Ops, mask: tf.Tensor) {
+  const [B, T, D] = x.shape;
+  const H = cfg.heads;
+  const hd = D / H;
+  const qkv = ops.matMul(tf.reshape(x, [B * T, D]), p(`core.${l}.attn.wqkv`)); // [B*T, 3D]
+  const split = tf.transpose(tf.reshape(qkv, [B, T, 3, H, hd]), [2, 0, 3, 1, 4]); // [3, B, H, T, hd]
+  const part = (k: number) => tf.reshape(tf.slice(split, [k, 0, 0, 0, 0], [1, B, H, T, hd]), [B, H, T, hd]);
+  const q = tf.mul(part(0), 1 / Math.sqrt(hd));
+  const scores = tf.add(ops.matMulBT(q, part(1)), mask); // [B, H, T, T]
+  const out = ops.matMul(tf.softmax(scores), part(2)); // [B, H, T, hd]
+  const merged = tf.reshape(tf.transpose(out, [0, 2, 1, 3]), [B * T, D]);
+  return tf.reshape(ops.matMul(merged, p(`core.${l}.attn.wo`)), [B, T, D]);
+}
+
+/** SwiGLU FFN over x [M, D] -> [M, D]. */
+function ffn(x: tf.Tensor, prefix: string, p: ParamGetter, ops: Ops): tf.Tensor {
+  const gate = silu(ops.matMul(x, p(`${prefix}.w1`)));
+  return ops.matMul(tf.mul(gate, ops.matMul(x, p(`${prefix}.w3`))), p(`${prefix}.w2`));
+}
+
+/** Byte logits [B*T*P, BYTE_VOCAB] for an encoded batch. */
+export function forwardLogits(p: ParamGetter, batch: EncodedBatch, cfg: StlmConfig, ops: Ops): tf.Tensor2D {
+  const { batch: B, chunks: T } = batch;
+  const { chunkBytes: P, byteDim: dB, dModel: D } = cfg;
+  const N = B * T;
+  const table = p('byteEmbedding') as tf.Tensor2D;
+
+  // Byte encoder: embed the bytes of the previous chunk, mix within the chunk, pool to one vector.
+  const encIds = tf.tensor1d(batch.encoderIds, 'int32');
+  let x = tf.add(tf.reshape(ops.embed(table, encIds), [N, P, dB]), p('enc.pos'));
+  x = byteBlocks(x, 'enc', false, p, cfg, ops);
+  const pooled = ops.matMul(tf.reshape(x, [N, P * dB]), p('pool.w')); // [N, D]
+
+  // Core: causal transformer over chunk vectors.
+  let h = tf.add(tf.reshape(pooled, [B, T, D]), tf.slice(p('core.pos'), [0, 0], [T, D]));
+  const mask = causalAttnMask(T);
+  for (let l = 0; l < cfg.coreLayers; l++) {
+    h = tf.add(h, attention(rmsNorm(h, p(`core.${l}.attnNorm.gain`), cfg.normEps), l, p, cfg, ops, mask));
+    const f = tf.reshape(rmsNorm(h, p(`core.${l}.ffnNorm.gain`), cfg.normEps), [N, D]);
+    h = tf.add(h, tf.reshape(ffn(f, ffnPrefix(cfg, l), p, ops), [B, T, D]));
+  }
+  h = rmsNorm(h, p('core.finalNorm.gain'), cfg.normEps);
+
+  // Byte decoder: the chunk vector plus the bytes of the next chunk so far predict its next byte.
+  const ctx = tf.reshape(ops.matMul(tf.reshape(h, [N, D]), p('dec.proj')), [N, P, dB]);
+  const decIds = tf.tensor1d(batch.decoderIds, 'int32');
+  let y = tf.add(tf.add(ctx, tf.reshape(ops.embed(table, decIds), [N, P, dB])), p('dec.pos'));
+  y = byteBlocks(y, 'dec', true, p, cfg, ops);
+  y = rmsNorm(y, p('dec.finalNorm.gain'), cfg.normEps);
+  // Output head = the same byte embedding matrix (weight tying).
+  return ops.matMulBT(tf.reshape(y, [N * P, dB]), table) as tf.Tensor2D;
+}
+
+/** Summed cross-entropy (nats) over the scored bytes of the batch, a scalar. */
+export function lossSum(logits: tf.Tensor2D, batch: EncodedBatch): tf.Scalar {
+  const logp = tf.logSoftmax(logits);
+  const targets = tf.oneHot(tf.tensor1d(batch.targets, 'int32'), BYTE_VOCAB);
+  const picked = tf.sum(tf.mul(logp, targets), -1); // [B*T*P]
+  return tf.neg(tf.sum(tf.mul(picked, tf.tensor1d(batch.weights)))) as tf.Scalar;
+}
