@@ -9,6 +9,9 @@ program
 
 // Sub-command modules are loaded lazily so that `stlm peer` does not pay for loading the coordinator.
 const commands: Array<() => Promise<{ register(program: Command): void }>> = [
+  () => import('./train.ts'),
+  () => import('./generate.ts'),
+  () => import('./eval.ts'),
   () => import('./coordinator.ts'),
   () => import('./peer.ts'),
 ];
