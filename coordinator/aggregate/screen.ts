@@ -1,0 +1,72 @@
+// Screens a round's contributions before aggregation. The rules, in order, per contribution:
+//   wrong-length  the vector does not have the model's parameter count;
+//   bad-weight    the claimed byte count is not a finite number >= 0;
+//   non-finite    any value is NaN or +-Infinity;
+//   norm-outlier  with at least `minForNormCheck` (3) contributions left after the checks above, an L2 norm
+//                 more than `maxNormRatio` (10) times the median norm of those, or less than median / 10.
+//                 Skipped when the median norm is 0 (nothing to compare against).
+// Why a ratio to the median: honest peers' gradient norms on same-sized batches sit within a small factor
+// of each other, while a broken or hostile peer is usually off by orders of magnitude; the median of the
+// round is a reference that a minority cannot move.
+import type { Contribution } from './aggregator.ts';
+
+export type RejectionReason = 'wrong-length' | 'bad-weight' | 'non-finite' | 'norm-outlier';
+
+export interface ScreenOptions {
+  /** Default 10. */
+  maxNormRatio?: number;
+  /** Default 3: with fewer, there is no meaningful "rest of the round". */
+  minForNormCheck?: number;
+}
+
+export interface ScreenResult {
+  accepted: Contribution[];
+  rejected: Array<{ peerId: string; reason: RejectionReason }>;
+  /** L2 norm of every contribution that passed the length and finiteness checks, by peer. */
+  norms: Map<string, number>;
+}
+
+export function screenContributions(contributions: Contribution[], expectedLength: number, opts: ScreenOptions = {}): ScreenResult {
+  const ratio = opts.maxNormRatio ?? 10;
+  const minForNormCheck = opts.minForNormCheck ?? 3;
+  if (!(ratio > 1)) throw new Error(`screenContributions: maxNormRatio must be > 1, got ${ratio}`);
+  const rejected: ScreenResult['rejected'] = [];
+  const finite: Array<{ c: Contribution; norm: number }> = [];
+  const norms = new Map<string, number>();
+  for (const c of contributions) {
+    if (!(c.vector instanceof Float32Array) || c.vector.length !== expectedLength) {
+      rejected.push({ peerId: c.peerId, reason: 'wrong-length' });
+      continue;
+    }
+    if (!Number.isFinite(c.weight) || c.weight < 0) {
+      rejected.push({ peerId: c.peerId, reason: 'bad-weight' });
+      continue;
+    }
+    const norm = l2Norm(c.vector);
+    // NaN or Infinity anywhere makes the sum of squares non-finite (a finite float32's square cannot
+    // overflow a float64), so one pass answers both questions.
+    if (!Number.isFinite(norm)) {
+      rejected.push({ peerId: c.peerId, reason: 'non-finite' });
+      continue;
+    }
+    norms.set(c.peerId, norm);
+    finite.push({ c, norm });
+  }
+  if (finite.length < minForNormCheck) return { accepted: finite.map((f) => f.c), rejected, norms };
+  const sorted = finite.map((f) => f.norm).sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  const median = sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  if (median === 0) return { accepted: finite.map((f) => f.c), rejected, norms };
+  const accepted: Contribution[] = [];
+  for (const { c, norm } of finite) {
+    if (norm > median * ratio || norm < median / ratio) rejected.push({ peerId: c.peerId, reason: 'norm-outlier' });
+    else accepted.push(c);
+  }
+  return { accepted, rejected, norms };
+}
+
+function l2Norm(v: Float32Array): number {
+  let sq = 0;
+  for (let i = 0; i < v.length; i++) sq += v[i]! * v[i]!;
+  return Math.sqrt(sq);
+}
