@@ -92,6 +92,8 @@ joinButton.addEventListener('click', () => void join());
 leaveButton.addEventListener('click', () => session?.leave('left from the page'));
 // Closing or hiding-for-good the tab: say goodbye so the coordinator reassigns our batch at once.
 addEventListener('pagehide', () => session?.leave('tab closed'));
+// A frozen page (a phone's background tab) cannot train or answer heartbeats: leave rather than stall a round.
+document.addEventListener('freeze', () => session?.leave('tab frozen'));
 
 const chart = new LineChart($('loss-chart'), 'round', [{ label: 'training loss (nats/byte)', color: '#2563eb' }]);
 async function refreshRun(): Promise<void> {
