@@ -1,0 +1,250 @@
+// The consolidated model file (".stlmq"): a pruned and quantized STLM, self-describing and checksummed.
+// Specification: docs/consolidated-format.md. Layout (little-endian, no padding):
+//   0   magic: the 4 bytes "STLQ"
+//   4   u32 format version (CONSOLIDATED_FORMAT_VERSION)
+//   8   u32 header length H
+//   12  H bytes of UTF-8 JSON: { config, manifest, numParams, meta, dataLength, tensors: TensorRecord[] }
+//   .   dataLength bytes: one section per tensor, in manifest order, at the record's offset
+//   .   u32 CRC-32 of every byte before it
+import { validateConfig, type StlmConfig } from '../config.ts';
+import { checkManifest, manifestSize, type ParamManifest } from '../params.ts';
+import { crc32 } from '../crc32.ts';
+
+export const CONSOLIDATED_MAGIC = 'STLQ';
+export const CONSOLIDATED_FORMAT_VERSION = 1;
+
+export type Codec = 'fp32' | 'int8' | 'sparse-fp32' | 'sparse-int8';
+export type SparseLayout = 'bitmap' | 'index16' | 'index32';
+
+/** One tensor as stored. Sparse payloads carry only the kept values, in flat order. */
+export type TensorPayload =
+  | { name: string; codec: 'fp32'; values: Float32Array }
+  | { name: string; codec: 'int8'; channelAxis: 0 | 1; q: Int8Array; scales: Float32Array }
+  | { name: string; codec: 'sparse-fp32'; keep: Uint8Array; values: Float32Array }
+  | { name: string; codec: 'sparse-int8'; channelAxis: 0 | 1; keep: Uint8Array; q: Int8Array; scales: Float32Array };
+
+/** What the header says about one tensor's section. */
+export interface TensorRecord {
+  name: string;
+  codec: Codec;
+  /** Byte offset of the section from the start of the data, and its length. */
+  offset: number;
+  length: number;
+  /** Sparse codecs: how the kept positions are stored, and how many there are. */
+  layout?: SparseLayout;
+  nnz?: number;
+  /** int8 codecs: axis of the output channels (one fp32 scale each). */
+  channelAxis?: 0 | 1;
+}
+
+export interface ConsolidatedFile {
+  config: StlmConfig;
+  manifest: ParamManifest;
+  meta: Record<string, unknown>;
+  tensors: TensorPayload[];
+}
+
+const FIXED = 12;
+const ERR = 'consolidated file';
+
+function countKept(keep: Uint8Array): number {
+  let n = 0;
+  for (let i = 0; i < keep.length; i++) if (keep[i] !== 0) n++;
+  return n;
+}
+
+/** The smallest way to store which positions are kept: a bitmap, or a list of their indices. */
+export function chooseLayout(size: number, nnz: number): SparseLayout {
+  const bitmap = Math.ceil(size / 8);
+  const indexWidth = size <= 0x10000 ? 2 : 4;
+  if (nnz * indexWidth >= bitmap) return 'bitmap';
+  return indexWidth === 2 ? 'index16' : 'index32';
+}
+
+function maskBytes(layout: SparseLayout, size: number, nnz: number): number {
+  return layout === 'bitmap' ? Math.ceil(size / 8) : nnz * (layout === 'index16' ? 2 : 4);
+}
+
+function sectionLength(p: TensorPayload, size: number, rec: Partial<TensorRecord>): number {
+  switch (p.codec) {
+    case 'fp32': return size * 4;
+    case 'int8': return p.scales.length * 4 + size;
+    case 'sparse-fp32': return maskBytes(rec.layout!, size, rec.nnz!) + rec.nnz! * 4;
+    case 'sparse-int8': return maskBytes(rec.layout!, size, rec.nnz!) + p.scales.length * 4 + rec.nnz!;
+    default: { const _: never = p; throw new Error(`unknown codec ${String(_)}`); }
+  }
+}
+
+export function encodeConsolidated(f: ConsolidatedFile): Uint8Array {
+  checkManifest(f.manifest);
+  if (f.tensors.length !== f.manifest.length) throw new Error(`encodeConsolidated: ${f.tensors.length} tensors for ${f.manifest.length} manifest entries`);
+  const records: TensorRecord[] = [];
+  let offset = 0;
+  f.tensors.forEach((p, i) => {
+    const e = f.manifest[i];
+    if (p.name !== e.name) throw new Error(`encodeConsolidated: tensor ${i} is ${p.name}, the manifest says ${e.name}`);
+    const rec: TensorRecord = { name: p.name, codec: p.codec, offset, length: 0 };
+    if (p.codec === 'sparse-fp32' || p.codec === 'sparse-int8') {
+      if (p.keep.length !== e.size) throw new Error(`encodeConsolidated: mask of ${p.name} has ${p.keep.length} entries, not ${e.size}`);
+      rec.nnz = countKept(p.keep);
+      rec.layout = chooseLayout(e.size, rec.nnz);
+      const stored = p.codec === 'sparse-fp32' ? p.values.length : p.q.length;
+      if (stored !== rec.nnz) throw new Error(`encodeConsolidated: ${p.name} has ${stored} values for ${rec.nnz} kept positions`);
+    } else if ((p.codec === 'fp32' ? p.values.length : p.q.length) !== e.size) {
+      throw new Error(`encodeConsolidated: ${p.name} has the wrong number of values`);
+    }
+    if (p.codec === 'int8' || p.codec === 'sparse-int8') {
+      if (p.scales.length !== e.shape[p.channelAxis]) throw new Error(`encodeConsolidated: ${p.name} needs ${e.shape[p.channelAxis]} scales`);
+      rec.channelAxis = p.channelAxis;
+    }
+    rec.length = sectionLength(p, e.size, rec);
+    offset += rec.length;
+    records.push(rec);
+  });
+  const header = new TextEncoder().encode(JSON.stringify({
+    config: f.config, manifest: f.manifest, numParams: manifestSize(f.manifest), meta: f.meta, dataLength: offset, tensors: records,
+  }));
+  const dataStart = FIXED + header.length;
+  const total = dataStart + offset + 4;
+  const out = new Uint8Array(total);
+  const view = new DataView(out.buffer);
+  for (let i = 0; i < 4; i++) out[i] = CONSOLIDATED_MAGIC.charCodeAt(i);
+  view.setUint32(4, CONSOLIDATED_FORMAT_VERSION, true);
+  view.setUint32(8, header.length, true);
+  out.set(header, FIXED);
+  f.tensors.forEach((p, i) => writeSection(out, view, dataStart + records[i].offset, p, records[i]));
+  view.setUint32(total - 4, crc32(out.subarray(0, total - 4)), true);
+  return out;
+}
+
+function writeSection(out: Uint8Array, view: DataView, at: number, p: TensorPayload, rec: TensorRecord): void {
+  const f32 = (a: Float32Array) => { for (let i = 0; i < a.length; i++, at += 4) view.setFloat32(at, a[i], true); };
+  const i8 = (a: Int8Array) => { out.set(new Uint8Array(a.buffer, a.byteOffset, a.length), at); at += a.length; };
+  const mask = (keep: Uint8Array) => {
+    if (rec.layout === 'bitmap') {
+      for (let i = 0; i < keep.length; i++) if (keep[i] !== 0) out[at + (i >> 3)] |= 1 << (i & 7);
+      at += Math.ceil(keep.length / 8);
+      return;
+    }
+    const wide = rec.layout === 'index32';
+    for (let i = 0; i < keep.length; i++) {
+      if (keep[i] === 0) continue;
+      if (wide) view.setUint32(at, i, true); else view.setUint16(at, i, true);
+      at += wide ? 4 : 2;
+    }
+  };
+  switch (p.codec) {
+    case 'fp32': f32(p.values); break;
+    case 'int8': f32(p.scales); i8(p.q); break;
+    case 'sparse-fp32': mask(p.keep); f32(p.values); break;
+    case 'sparse-int8': mask(p.keep); f32(p.scales); i8(p.q); break;
+  }
+}
+
+/** Reads a consolidated file; refuses a wrong magic, a newer version, a truncated or corrupt file. */
+export function decodeConsolidated(bytes: Uint8Array): ConsolidatedFile {
+  if (!(bytes instanceof Uint8Array)) throw new Error(`${ERR}: expected bytes (Uint8Array)`);
+  if (bytes.length < FIXED + 4) throw new Error(`${ERR}: truncated (${bytes.length} bytes)`);
+  const magic = String.fromCharCode(bytes[0], bytes[1], bytes[2], bytes[3]);
+  if (magic !== CONSOLIDATED_MAGIC) throw new Error(`${ERR}: bad magic "${magic}", not a consolidated STLM file`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const version = view.getUint32(4, true);
+  if (version > CONSOLIDATED_FORMAT_VERSION) {
+    throw new Error(`${ERR}: format version ${version} is newer than this program reads (${CONSOLIDATED_FORMAT_VERSION}); upgrade stlm-swarm to load it`);
+  }
+  if (version < 1) throw new Error(`${ERR}: bad format version ${version}`);
+  const headerLen = view.getUint32(8, true);
+  if (FIXED + headerLen + 4 > bytes.length) throw new Error(`${ERR}: truncated inside the header (${bytes.length} bytes)`);
+  let h: { config: StlmConfig; manifest: ParamManifest; numParams: number; meta?: Record<string, unknown>; dataLength: number; tensors: TensorRecord[] };
+  try {
+    h = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(FIXED, FIXED + headerLen)));
+  } catch (e) {
+    throw new Error(`${ERR}: header is not valid JSON, the file is corrupt (${(e as Error).message})`);
+  }
+  if (!h || !Number.isInteger(h.dataLength) || h.dataLength < 0 || !Array.isArray(h.tensors) || !Array.isArray(h.manifest)) {
+    throw new Error(`${ERR}: header is missing fields, the file is corrupt`);
+  }
+  const dataStart = FIXED + headerLen;
+  const total = dataStart + h.dataLength + 4;
+  if (bytes.length < total) throw new Error(`${ERR}: truncated (${bytes.length} of ${total} bytes)`);
+  if (bytes.length > total) throw new Error(`${ERR}: ${bytes.length - total} unexpected bytes after the end`);
+  if (crc32(bytes.subarray(0, total - 4)) !== view.getUint32(total - 4, true)) {
+    throw new Error(`${ERR}: checksum mismatch, the file is corrupt`);
+  }
+  const config = validateConfig(h.config);
+  checkManifest(h.manifest);
+  if (manifestSize(h.manifest) !== h.numParams) throw new Error(`${ERR}: manifest does not match the parameter count`);
+  if (h.tensors.length !== h.manifest.length) throw new Error(`${ERR}: ${h.tensors.length} tensor records for ${h.manifest.length} tensors`);
+  const tensors = h.tensors.map((rec, i) => {
+    const e = h.manifest[i];
+    if (rec.name !== e.name) throw new Error(`${ERR}: tensor record ${i} is ${rec.name}, the manifest says ${e.name}`);
+    if (!(Number.isInteger(rec.offset) && Number.isInteger(rec.length) && rec.offset >= 0 && rec.offset + rec.length <= h.dataLength)) {
+      throw new Error(`${ERR}: section of ${rec.name} lies outside the data`);
+    }
+    return readSection(bytes, view, dataStart + rec.offset, rec, e.size, e.shape);
+  });
+  return { config, manifest: h.manifest, meta: h.meta ?? {}, tensors };
+}
+
+function readSection(bytes: Uint8Array, view: DataView, start: number, rec: TensorRecord, size: number, shape: number[]): TensorPayload {
+  let at = start;
+  const end = start + rec.length;
+  const need = (n: number) => {
+    if (at + n > end) throw new Error(`${ERR}: section of ${rec.name} is shorter than its codec needs`);
+  };
+  const f32 = (n: number) => {
+    need(n * 4);
+    const a = new Float32Array(n);
+    for (let i = 0; i < n; i++, at += 4) a[i] = view.getFloat32(at, true);
+    return a;
+  };
+  const i8 = (n: number) => {
+    need(n);
+    const a = new Int8Array(bytes.slice(at, at + n).buffer);
+    at += n;
+    return a;
+  };
+  const channels = () => {
+    if (rec.channelAxis !== 0 && rec.channelAxis !== 1) throw new Error(`${ERR}: ${rec.name} has no channel axis`);
+    return { channelAxis: rec.channelAxis, n: shape[rec.channelAxis] };
+  };
+  const mask = (): Uint8Array => {
+    const nnz = rec.nnz;
+    if (!Number.isInteger(nnz) || nnz! < 0 || nnz! > size) throw new Error(`${ERR}: ${rec.name} has a bad kept count`);
+    const keep = new Uint8Array(size);
+    if (rec.layout === 'bitmap') {
+      need(Math.ceil(size / 8));
+      for (let i = 0; i < size; i++) keep[i] = (bytes[at + (i >> 3)] >> (i & 7)) & 1;
+      at += Math.ceil(size / 8);
+    } else if (rec.layout === 'index16' || rec.layout === 'index32') {
+      const w = rec.layout === 'index32' ? 4 : 2;
+      need(nnz! * w);
+      let prev = -1;
+      for (let j = 0; j < nnz!; j++, at += w) {
+        const i = w === 4 ? view.getUint32(at, true) : view.getUint16(at, true);
+        if (i <= prev || i >= size) throw new Error(`${ERR}: index list of ${rec.name} is not increasing within the tensor`);
+        keep[i] = 1;
+        prev = i;
+      }
+    } else {
+      throw new Error(`${ERR}: ${rec.name} has unknown sparse layout ${String(rec.layout)}`);
+    }
+    if (countKept(keep) !== nnz) throw new Error(`${ERR}: mask of ${rec.name} does not hold ${nnz} kept positions`);
+    return keep;
+  };
+  let p: TensorPayload;
+  switch (rec.codec) {
+    case 'fp32': p = { name: rec.name, codec: 'fp32', values: f32(size) }; break;
+    case 'int8': { const c = channels(); p = { name: rec.name, codec: 'int8', channelAxis: c.channelAxis, scales: f32(c.n), q: i8(size) }; break; }
+    case 'sparse-fp32': { const keep = mask(); p = { name: rec.name, codec: 'sparse-fp32', keep, values: f32(rec.nnz!) }; break; }
+    case 'sparse-int8': {
+      const keep = mask();
+      const c = channels();
+      p = { name: rec.name, codec: 'sparse-int8', channelAxis: c.channelAxis, keep, scales: f32(c.n), q: i8(rec.nnz!) };
+      break;
+    }
+    default: throw new Error(`${ERR}: ${rec.name} has unknown codec ${String(rec.codec)}`);
+  }
+  if (at !== end) throw new Error(`${ERR}: section of ${rec.name} has ${end - at} bytes more than its codec uses`);
+  return p;
+}
