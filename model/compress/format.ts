@@ -3,11 +3,12 @@
 //   0   magic: the 4 bytes "STLQ"
 //   4   u32 format version (CONSOLIDATED_FORMAT_VERSION)
 //   8   u32 header length H
-//   12  H bytes of UTF-8 JSON: { config, manifest, numParams, meta, dataLength, tensors: TensorRecord[] }
-//   .   dataLength bytes: one section per tensor, in manifest order, at the record's offset
+//   12  H bytes of UTF-8 JSON: { config, numParams, meta, dataLength, tensors: TensorRecord[] }
+//       (the tensor records, in order, are the manifest: name + shape; offsets follow from the order)
+//   .   dataLength bytes: one section per tensor, back to back, in record order
 //   .   u32 CRC-32 of every byte before it
 import { validateConfig, type StlmConfig } from '../config.ts';
-import { checkManifest, manifestSize, type ParamManifest } from '../params.ts';
+import { buildManifest, checkManifest, manifestSize, type ParamManifest } from '../params.ts';
 import { crc32 } from '../crc32.ts';
 
 export const CONSOLIDATED_MAGIC = 'STLQ';
@@ -26,9 +27,9 @@ export type TensorPayload =
 /** What the header says about one tensor's section. */
 export interface TensorRecord {
   name: string;
+  shape: number[];
   codec: Codec;
-  /** Byte offset of the section from the start of the data, and its length. */
-  offset: number;
+  /** Byte length of the section (sections follow one another in record order). */
   length: number;
   /** Sparse codecs: how the kept positions are stored, and how many there are. */
   layout?: SparseLayout;
@@ -83,7 +84,7 @@ export function encodeConsolidated(f: ConsolidatedFile): Uint8Array {
   f.tensors.forEach((p, i) => {
     const e = f.manifest[i];
     if (p.name !== e.name) throw new Error(`encodeConsolidated: tensor ${i} is ${p.name}, the manifest says ${e.name}`);
-    const rec: TensorRecord = { name: p.name, codec: p.codec, offset, length: 0 };
+    const rec: TensorRecord = { name: p.name, shape: e.shape, codec: p.codec, length: 0 };
     if (p.codec === 'sparse-fp32' || p.codec === 'sparse-int8') {
       if (p.keep.length !== e.size) throw new Error(`encodeConsolidated: mask of ${p.name} has ${p.keep.length} entries, not ${e.size}`);
       rec.nnz = countKept(p.keep);
@@ -102,8 +103,10 @@ export function encodeConsolidated(f: ConsolidatedFile): Uint8Array {
     records.push(rec);
   });
   const header = new TextEncoder().encode(JSON.stringify({
-    config: f.config, manifest: f.manifest, numParams: manifestSize(f.manifest), meta: f.meta, dataLength: offset, tensors: records,
+    config: f.config, numParams: manifestSize(f.manifest), meta: f.meta, dataLength: offset, tensors: records,
   }));
+  const starts: number[] = [];
+  records.reduce((at, r) => (starts.push(at), at + r.length), 0);
   const dataStart = FIXED + header.length;
   const total = dataStart + offset + 4;
   const out = new Uint8Array(total);
@@ -112,7 +115,7 @@ export function encodeConsolidated(f: ConsolidatedFile): Uint8Array {
   view.setUint32(4, CONSOLIDATED_FORMAT_VERSION, true);
   view.setUint32(8, header.length, true);
   out.set(header, FIXED);
-  f.tensors.forEach((p, i) => writeSection(out, view, dataStart + records[i].offset, p, records[i]));
+  f.tensors.forEach((p, i) => writeSection(out, view, dataStart + starts[i], p, records[i]));
   view.setUint32(total - 4, crc32(out.subarray(0, total - 4)), true);
   return out;
 }
@@ -155,13 +158,13 @@ export function decodeConsolidated(bytes: Uint8Array): ConsolidatedFile {
   if (version < 1) throw new Error(`${ERR}: bad format version ${version}`);
   const headerLen = view.getUint32(8, true);
   if (FIXED + headerLen + 4 > bytes.length) throw new Error(`${ERR}: truncated inside the header (${bytes.length} bytes)`);
-  let h: { config: StlmConfig; manifest: ParamManifest; numParams: number; meta?: Record<string, unknown>; dataLength: number; tensors: TensorRecord[] };
+  let h: { config: StlmConfig; numParams: number; meta?: Record<string, unknown>; dataLength: number; tensors: TensorRecord[] };
   try {
     h = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(FIXED, FIXED + headerLen)));
   } catch (e) {
     throw new Error(`${ERR}: header is not valid JSON, the file is corrupt (${(e as Error).message})`);
   }
-  if (!h || !Number.isInteger(h.dataLength) || h.dataLength < 0 || !Array.isArray(h.tensors) || !Array.isArray(h.manifest)) {
+  if (!h || !Number.isInteger(h.dataLength) || h.dataLength < 0 || !Array.isArray(h.tensors)) {
     throw new Error(`${ERR}: header is missing fields, the file is corrupt`);
   }
   const dataStart = FIXED + headerLen;
@@ -172,18 +175,27 @@ export function decodeConsolidated(bytes: Uint8Array): ConsolidatedFile {
     throw new Error(`${ERR}: checksum mismatch, the file is corrupt`);
   }
   const config = validateConfig(h.config);
-  checkManifest(h.manifest);
-  if (manifestSize(h.manifest) !== h.numParams) throw new Error(`${ERR}: manifest does not match the parameter count`);
-  if (h.tensors.length !== h.manifest.length) throw new Error(`${ERR}: ${h.tensors.length} tensor records for ${h.manifest.length} tensors`);
+  let manifest: ParamManifest;
+  try {
+    for (const r of h.tensors) {
+      if (typeof r?.name !== 'string' || !Array.isArray(r.shape) || !r.shape.every((d) => Number.isInteger(d) && d >= 0)) throw new Error('bad tensor record');
+    }
+    manifest = buildManifest(h.tensors.map((r) => ({ name: r.name, shape: r.shape })));
+  } catch (e) {
+    throw new Error(`${ERR}: tensor records are damaged (${(e as Error).message})`);
+  }
+  if (manifestSize(manifest) !== h.numParams) throw new Error(`${ERR}: tensor shapes do not add up to the parameter count`);
+  let at = 0;
   const tensors = h.tensors.map((rec, i) => {
-    const e = h.manifest[i];
-    if (rec.name !== e.name) throw new Error(`${ERR}: tensor record ${i} is ${rec.name}, the manifest says ${e.name}`);
-    if (!(Number.isInteger(rec.offset) && Number.isInteger(rec.length) && rec.offset >= 0 && rec.offset + rec.length <= h.dataLength)) {
+    if (!(Number.isInteger(rec.length) && rec.length >= 0 && at + rec.length <= h.dataLength)) {
       throw new Error(`${ERR}: section of ${rec.name} lies outside the data`);
     }
-    return readSection(bytes, view, dataStart + rec.offset, rec, e.size, e.shape);
+    const p = readSection(bytes, view, dataStart + at, rec, manifest[i].size, rec.shape);
+    at += rec.length;
+    return p;
   });
-  return { config, manifest: h.manifest, meta: h.meta ?? {}, tensors };
+  if (at !== h.dataLength) throw new Error(`${ERR}: sections hold ${at} bytes, the header says ${h.dataLength}`);
+  return { config, manifest, meta: h.meta ?? {}, tensors };
 }
 
 function readSection(bytes: Uint8Array, view: DataView, start: number, rec: TensorRecord, size: number, shape: number[]): TensorPayload {
