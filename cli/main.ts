@@ -12,6 +12,7 @@ const commands: Array<() => Promise<{ register(program: Command): void }>> = [
   () => import('./train.ts'),
   () => import('./generate.ts'),
   () => import('./eval.ts'),
+  () => import('./consolidate.ts'),
   () => import('./coordinator.ts'),
   () => import('./peer.ts'),
 ];
