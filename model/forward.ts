@@ -2,17 +2,11 @@
 // Shapes: B examples, T chunk positions, P bytes per chunk, N = B*T chunks, dB byte width, D chunk width.
 import * as tf from '@tensorflow/tfjs';
 import type { StlmConfig } from './config.ts';
-import { BYTE_VOCAB } from './bytes.ts';
 import type { EncodedBatch } from './batch.ts';
 import type { Ops } from './ops.ts';
 import { ffnPrefix } from './layout.ts';
 
 export type ParamGetter = (name: string) => tf.Tensor;
-
-function rmsNorm(x: tf.Tensor, gain: tf.Tensor, eps: number): tf.Tensor {
-  const ms = tf.mean(tf.square(x), -1, true);
-  return tf.mul(tf.mul(x, tf.rsqrt(tf.add(ms, eps))), gain);
-}
 
 function silu(x: tf.Tensor): tf.Tensor {
   return tf.mul(x, tf.sigmoid(x));
@@ -37,12 +31,12 @@ function causalAttnMask(T: number): tf.Tensor2D {
 function byteBlocks(x: tf.Tensor, prefix: string, causal: boolean, p: ParamGetter, cfg: StlmConfig, ops: Ops) {
   const [N, P, dB] = x.shape;
   for (let i = 0; i < cfg.byteLayers; i++) {
-    const a = rmsNorm(x, p(`${prefix}.${i}.mixNorm.gain`), cfg.normEps);
+    const a = ops.rmsNorm(x, p(`${prefix}.${i}.mixNorm.gain`), cfg.normEps);
     const slotsLast = tf.reshape(tf.transpose(a, [0, 2, 1]), [N * dB, P]); // [N*dB, P]
     const mixW = causal ? tf.mul(p(`${prefix}.${i}.mix`), causalMixMask(P)) : p(`${prefix}.${i}.mix`);
     const mixed = tf.transpose(tf.reshape(ops.matMul(slotsLast, mixW), [N, dB, P]), [0, 2, 1]);
     x = tf.add(x, mixed);
-    const b = tf.reshape(rmsNorm(x, p(`${prefix}.${i}.mlpNorm.gain`), cfg.normEps), [N * P, dB]);
+    const b = tf.reshape(ops.rmsNorm(x, p(`${prefix}.${i}.mlpNorm.gain`), cfg.normEps), [N * P, dB]);
     const h = silu(ops.matMul(b, p(`${prefix}.${i}.mlp.w1`)));
     x = tf.add(x, tf.reshape(ops.matMul(h, p(`${prefix}.${i}.mlp.w2`)), [N, P, dB]));
   }
@@ -54,12 +48,14 @@ function attention(x: tf.Tensor, l: number, p: ParamGetter, cfg: StlmConfig, ops
   const [B, T, D] = x.shape;
   const H = cfg.heads;
   const hd = D / H;
-  const qkv = ops.matMul(tf.reshape(x, [B * T, D]), p(`core.${l}.attn.wqkv`)); // [B*T, 3D]
-  const split = tf.transpose(tf.reshape(qkv, [B, T, 3, H, hd]), [2, 0, 3, 1, 4]); // [3, B, H, T, hd]
-  const part = (k: number) => tf.reshape(tf.slice(split, [k, 0, 0, 0, 0], [1, B, H, T, hd]), [B, H, T, hd]);
-  const q = tf.mul(part(0), 1 / Math.sqrt(hd));
-  const scores = tf.add(ops.matMulBT(q, part(1)), mask); // [B, H, T, T]
-  const out = ops.matMul(tf.softmax(scores), part(2)); // [B, H, T, hd]
+  const x2 = tf.reshape(x, [B * T, D]);
+  // Separate projections and rank-4 transposes: a fused qkv split by a rank-5 transpose is slow on wasm.
+  const heads = (w: string, perm: number[]) => tf.transpose(tf.reshape(ops.matMul(x2, p(`core.${l}.attn.${w}`)), [B, T, H, hd]), perm);
+  const q = tf.mul(heads('wq', [0, 2, 1, 3]), 1 / Math.sqrt(hd)); // [B, H, T, hd]
+  const kT = heads('wk', [0, 2, 3, 1]); // [B, H, hd, T]
+  const v = heads('wv', [0, 2, 1, 3]); // [B, H, T, hd]
+  const scores = tf.add(ops.matMul(q, kT), mask); // [B, H, T, T]
+  const out = ops.matMul(tf.softmax(scores), v); // [B, H, T, hd]
   const merged = tf.reshape(tf.transpose(out, [0, 2, 1, 3]), [B * T, D]);
   return tf.reshape(ops.matMul(merged, p(`core.${l}.attn.wo`)), [B, T, D]);
 }
@@ -87,26 +83,23 @@ export function forwardLogits(p: ParamGetter, batch: EncodedBatch, cfg: StlmConf
   let h = tf.add(tf.reshape(pooled, [B, T, D]), tf.slice(p('core.pos'), [0, 0], [T, D]));
   const mask = causalAttnMask(T);
   for (let l = 0; l < cfg.coreLayers; l++) {
-    h = tf.add(h, attention(rmsNorm(h, p(`core.${l}.attnNorm.gain`), cfg.normEps), l, p, cfg, ops, mask));
-    const f = tf.reshape(rmsNorm(h, p(`core.${l}.ffnNorm.gain`), cfg.normEps), [N, D]);
+    h = tf.add(h, attention(ops.rmsNorm(h, p(`core.${l}.attnNorm.gain`), cfg.normEps), l, p, cfg, ops, mask));
+    const f = tf.reshape(ops.rmsNorm(h, p(`core.${l}.ffnNorm.gain`), cfg.normEps), [N, D]);
     h = tf.add(h, tf.reshape(ffn(f, ffnPrefix(cfg, l), p, ops), [B, T, D]));
   }
-  h = rmsNorm(h, p('core.finalNorm.gain'), cfg.normEps);
+  h = ops.rmsNorm(h, p('core.finalNorm.gain'), cfg.normEps);
 
   // Byte decoder: the chunk vector plus the bytes of the next chunk so far predict its next byte.
   const ctx = tf.reshape(ops.matMul(tf.reshape(h, [N, D]), p('dec.proj')), [N, P, dB]);
   const decIds = tf.tensor1d(batch.decoderIds, 'int32');
   let y = tf.add(tf.add(ctx, tf.reshape(ops.embed(table, decIds), [N, P, dB])), p('dec.pos'));
   y = byteBlocks(y, 'dec', true, p, cfg, ops);
-  y = rmsNorm(y, p('dec.finalNorm.gain'), cfg.normEps);
+  y = ops.rmsNorm(y, p('dec.finalNorm.gain'), cfg.normEps);
   // Output head = the same byte embedding matrix (weight tying).
   return ops.matMulBT(tf.reshape(y, [N * P, dB]), table) as tf.Tensor2D;
 }
 
 /** Summed cross-entropy (nats) over the scored bytes of the batch, a scalar. */
-export function lossSum(logits: tf.Tensor2D, batch: EncodedBatch): tf.Scalar {
-  const logp = tf.logSoftmax(logits);
-  const targets = tf.oneHot(tf.tensor1d(batch.targets, 'int32'), BYTE_VOCAB);
-  const picked = tf.sum(tf.mul(logp, targets), -1); // [B*T*P]
-  return tf.neg(tf.sum(tf.mul(picked, tf.tensor1d(batch.weights)))) as tf.Scalar;
+export function lossSum(logits: tf.Tensor2D, batch: EncodedBatch, ops: Ops): tf.Scalar {
+  return ops.crossEntropySum(logits, tf.tensor1d(batch.targets, 'int32'), tf.tensor1d(batch.weights));
 }

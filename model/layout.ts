@@ -46,7 +46,9 @@ export function paramSpecs(cfg: StlmConfig): ParamSpec[] {
   for (let l = 0; l < cfg.coreLayers; l++) {
     specs.push(
       { name: `core.${l}.attnNorm.gain`, shape: [D], init: 'ones', component: 'core' },
-      { name: `core.${l}.attn.wqkv`, shape: [D, 3 * D], init: 'normal', component: 'core' },
+      { name: `core.${l}.attn.wq`, shape: [D, D], init: 'normal', component: 'core' },
+      { name: `core.${l}.attn.wk`, shape: [D, D], init: 'normal', component: 'core' },
+      { name: `core.${l}.attn.wv`, shape: [D, D], init: 'normal', component: 'core' },
       { name: `core.${l}.attn.wo`, shape: [D, D], init: 'residual', component: 'core' },
       { name: `core.${l}.ffnNorm.gain`, shape: [D], init: 'ones', component: 'core' },
     );

@@ -2,7 +2,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { setupBackend } from './backend.ts';
-import { embedFast, matMulFast, plainOps, fastOps } from './ops.ts';
+import { crossEntropySumFast, crossEntropySumPlain, embedFast, matMulFast, plainOps, fastOps, rmsNormFast } from './ops.ts';
 import { Prng } from './prng.ts';
 
 beforeAll(async () => {
@@ -73,21 +73,48 @@ describe('custom-gradient ops match finite differences', () => {
     expect(g[3]).toEqual([0, 0, 0]);
   });
 
+  it('rmsNormFast (x and gain), on a rank-3 input', () => {
+    const R = tf.tensor(randn([2, 3, 5], 13), [2, 3, 5]);
+    const f = (x: tf.Tensor, g: tf.Tensor) => tf.sum(tf.mul(rmsNormFast(x, g, 1e-5), R)) as tf.Scalar;
+    const { worst, scale } = fdCheck(f, [{ data: randn([2, 3, 5], 14), shape: [2, 3, 5] }, { data: randn([5], 15), shape: [5] }]);
+    expect(scale).toBeGreaterThan(0.1);
+    expect(worst).toBeLessThan(5e-3);
+  });
+
+  it('crossEntropySumFast matches its plain value and finite differences, unscored rows get no gradient', () => {
+    const targets = tf.tensor1d([3, 0, 5, 1], 'int32');
+    const weights = tf.tensor1d([1, 0, 1, 1]);
+    const z = { data: randn([4, 6], 16), shape: [4, 6] };
+    const zt = tf.tensor(z.data, z.shape) as tf.Tensor2D;
+    expect(crossEntropySumFast(zt, targets, weights).dataSync()[0]).toBeCloseTo(
+      crossEntropySumPlain(zt, targets, weights).dataSync()[0], 5);
+    const f = (x: tf.Tensor) => crossEntropySumFast(x as tf.Tensor2D, targets, weights);
+    const { worst, scale } = fdCheck(f, [z]);
+    expect(scale).toBeGreaterThan(0.1);
+    expect(worst).toBeLessThan(2e-3);
+    const g = tf.grad(f)(zt).arraySync() as number[][];
+    expect(g[1].every((v) => v === 0)).toBe(true);
+  });
+
   it('fast and plain ops give the same gradients when a gradient is reused under another shape', () => {
     // tfjs-wasm caches a matMul's right operand by data id: the same upstream gradient reaching two
     // matMuls under different shapes gave wrong numbers until ops.ts copied it (freshB).
     const run = (ops: typeof fastOps) => {
       const table = tf.tensor(randn([6, 8], 9), [6, 8]) as tf.Tensor2D;
       const w = tf.tensor(randn([4, 16], 10), [4, 16]);
+      const w2 = tf.tensor(randn([5, 8], 13), [5, 8]);
       const x = tf.tensor(randn([3, 4], 11), [3, 4]);
+      const x2 = tf.tensor(randn([6, 5], 14), [6, 5]);
       const ids = tf.tensor1d([1, 2, 3, 4, 5, 0], 'int32');
       const R = tf.tensor(randn([3, 2, 8], 12), [3, 2, 8]);
-      const f = (t: tf.Tensor, ww: tf.Tensor) => {
+      const f = (t: tf.Tensor, ww: tf.Tensor, ww2: tf.Tensor) => {
+        // One upstream gradient reaches three products, each seeing it under a different shape.
         const fromDense = tf.reshape(ops.matMul(x, ww), [3, 2, 8]);
+        const fromDense2 = tf.reshape(ops.matMul(x2, ww2), [3, 2, 8]);
         const fromEmbed = tf.reshape(ops.embed(t as tf.Tensor2D, ids), [3, 2, 8]);
-        return tf.sum(tf.mul(tf.add(fromDense, fromEmbed), R)) as tf.Scalar;
+        return tf.sum(tf.mul(tf.add(tf.add(fromDense, fromDense2), fromEmbed), R)) as tf.Scalar;
       };
-      return tf.grads(f)([table, w]).map((g) => Array.from(g.dataSync()));
+      return tf.grads(f)([table, w, w2]).map((g) => Array.from(g.dataSync()));
     };
     const fast = run(fastOps);
     const plain = run(plainOps);

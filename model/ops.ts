@@ -12,6 +12,10 @@ export interface Ops {
   matMulBT(a: tf.Tensor, b: tf.Tensor): tf.Tensor;
   /** Rows of `table` [V, D] picked by int32 `ids` [N] -> [N, D]. */
   embed(table: tf.Tensor2D, ids: tf.Tensor1D): tf.Tensor2D;
+  /** RMSNorm over the last axis. */
+  rmsNorm(x: tf.Tensor, gain: tf.Tensor, eps: number): tf.Tensor;
+  /** Summed weighted cross-entropy of rows of logits against int32 targets. */
+  crossEntropySum(logits: tf.Tensor2D, targets: tf.Tensor1D, weights: tf.Tensor1D): tf.Scalar;
 }
 
 /** Permutation that swaps the last two axes of a rank-r tensor. */
@@ -52,27 +56,82 @@ export const matMulFast: (a: tf.Tensor, b: tf.Tensor) => tf.Tensor = tf.customGr
   },
 ) as (a: tf.Tensor, b: tf.Tensor) => tf.Tensor;
 
-/** Transposed one-hot [V, N]: row v has 1 where ids == v. */
-export function oneHotTransposed(ids: tf.Tensor1D, vocab: number): tf.Tensor2D {
-  return tf.tidy(() => {
-    const rows = tf.range(0, vocab, 1, 'int32').reshape([vocab, 1]);
-    return tf.cast(tf.equal(rows, ids.reshape([1, ids.shape[0]])), 'float32') as tf.Tensor2D;
-  });
-}
-
-/** gather forward; gradient T(oneHot(ids)) @ dy, a plain matMul (ids get no gradient). */
+/**
+ * Embedding lookup as oneHot(ids) @ table (a plain matMul, faster than `gather` on wasm for a 258-row table).
+ * Gradient dTable = T(T(dy) @ oneHot): plain matMul [dB, N] @ [N, V], then a small [dB, V] transpose.
+ */
 const embedFastOp = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
   const [table, ids, save] = args as [tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
-  // ids must be saved, or the engine frees them before the backward pass runs.
-  save([ids]);
+  const oneHot = tf.oneHot(ids, table.shape[0]); // [N, V]
+  save([oneHot, ids]);
   return {
-    value: tf.gather(table, ids),
+    value: tf.matMul(oneHot, table),
     gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-      const savedIds = saved[0] as tf.Tensor1D;
-      return [tf.matMul(oneHotTransposed(savedIds, table.shape[0]), freshB(dy as tf.Tensor)), tf.zerosLike(savedIds)];
+      const dTableT = tf.matMul(tf.transpose(dy as tf.Tensor), freshB(saved[0])); // [dB, V]
+      return [tf.transpose(dTableT), tf.zerosLike(saved[1])];
     },
   };
 });
+
+/**
+ * RMSNorm over the last axis: y = x * rsqrt(mean(x^2) + eps) * gain, with a hand-written gradient
+ * (autograd of the composite builds about twice as many elementwise kernels).
+ */
+export function rmsNormFast(x: tf.Tensor, gain: tf.Tensor, eps: number): tf.Tensor {
+  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [xi, g, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+    const r = tf.rsqrt(tf.add(tf.mean(tf.square(xi), -1, true), eps)); // [..., 1]
+    const xhat = tf.mul(xi, r);
+    save([xhat, r, g]);
+    return {
+      value: tf.mul(xhat, g),
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const [sxhat, sr, sg] = saved;
+        const d = dy as tf.Tensor;
+        const width = sxhat.shape[sxhat.rank - 1];
+        const dGain = tf.reshape(tf.sum(tf.reshape(tf.mul(d, sxhat), [-1, width]), 0), sg.shape);
+        const dxhat = tf.mul(d, sg);
+        const proj = tf.mean(tf.mul(dxhat, sxhat), -1, true);
+        return [tf.mul(tf.sub(dxhat, tf.mul(sxhat, proj)), sr), dGain];
+      },
+    };
+  });
+  return op(x, gain);
+}
+
+/** Plain composite RMSNorm (autograd). */
+export function rmsNormPlain(x: tf.Tensor, gain: tf.Tensor, eps: number): tf.Tensor {
+  const ms = tf.mean(tf.square(x), -1, true);
+  return tf.mul(tf.mul(x, tf.rsqrt(tf.add(ms, eps))), gain);
+}
+
+/**
+ * Summed cross-entropy -sum_i w_i log softmax(logits_i)[t_i] over rows, with gradient
+ * (softmax - oneHot(t)) * w: one fused expression instead of autograd through logSoftmax.
+ */
+export function crossEntropySumFast(logits: tf.Tensor2D, targets: tf.Tensor1D, weights: tf.Tensor1D): tf.Scalar {
+  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [z, t, w, save] = args as [tf.Tensor2D, tf.Tensor1D, tf.Tensor1D, tf.GradSaveFunc];
+    const logp = tf.logSoftmax(z);
+    const oneHot = tf.oneHot(t, z.shape[1]);
+    save([logp, oneHot, w, t]);
+    return {
+      value: tf.neg(tf.sum(tf.mul(tf.sum(tf.mul(logp, oneHot), -1), w))) as tf.Scalar,
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const [slogp, soh, sw, st] = saved;
+        const scale = tf.mul(tf.reshape(sw, [-1, 1]), dy as tf.Tensor);
+        return [tf.mul(tf.sub(tf.exp(slogp), soh), scale), tf.zerosLike(st), tf.zerosLike(sw)];
+      },
+    };
+  });
+  return op(logits, targets, weights) as tf.Scalar;
+}
+
+/** Plain composite cross-entropy (autograd). */
+export function crossEntropySumPlain(logits: tf.Tensor2D, targets: tf.Tensor1D, weights: tf.Tensor1D): tf.Scalar {
+  const picked = tf.sum(tf.mul(tf.logSoftmax(logits), tf.oneHot(targets, logits.shape[1])), -1);
+  return tf.neg(tf.sum(tf.mul(picked, weights))) as tf.Scalar;
+}
 
 export function embedFast(table: tf.Tensor2D, ids: tf.Tensor1D): tf.Tensor2D {
   return embedFastOp(table, ids) as tf.Tensor2D;
@@ -82,6 +141,8 @@ export const fastOps: Ops = {
   matMul: (a, b) => matMulFast(a, b),
   matMulBT: (a, b) => matMulFast(a, transposeLast(b)),
   embed: embedFast,
+  rmsNorm: rmsNormFast,
+  crossEntropySum: crossEntropySumFast,
 };
 
 export const plainOps: Ops = {
@@ -89,4 +150,6 @@ export const plainOps: Ops = {
   matMulBT: (a, b) => tf.matMul(a, b, false, true),
   // gather's gradient needs a kernel wasm lacks, so plain code has to embed by one-hot matMul.
   embed: (table, ids) => tf.matMul(tf.oneHot(ids, table.shape[0]), table) as tf.Tensor2D,
+  rmsNorm: rmsNormPlain,
+  crossEntropySum: crossEntropySumPlain,
 };

@@ -119,7 +119,7 @@ export class StlmModel {
   }
 
   private lossOf(ps: tf.Tensor[], enc: EncodedBatch): tf.Scalar {
-    return lossSum(forwardLogits(this.getter(ps), enc, this.config, this.ops), enc);
+    return lossSum(forwardLogits(this.getter(ps), enc, this.config, this.ops), enc, this.ops);
   }
 
   private getter(ps: tf.Tensor[]): ParamGetter {
