@@ -46,7 +46,8 @@ export class BrowserSession {
         backend: this.backend,
         io: watchedIo,
         SimplePeer: SimplePeer as unknown as SimplePeerLike,
-        timeoutMs: 20_000,
+        // A little longer than the coordinator's data-channel timeout (20 s), so its reason arrives first.
+        timeoutMs: 25_000,
       });
     } catch (e) {
       throw new ProblemError(describeFailure(e, this.url, socketReached));
@@ -102,8 +103,10 @@ function describeFailure(e: unknown, url: string, socketReached: boolean): UserP
     case 'ERR_CONNECT':
       return { title: 'Coordinator unreachable', detail: `No answer from ${url}. Is the coordinator running, and is this the address it printed?` };
     case 'ERR_WEBRTC':
+    case 'ERR_DATA_CHANNEL_TIMEOUT':
     case 'ERR_TIMEOUT':
     case 'ERR_CLOSED':
+    case 'ERR_DISCONNECTED':
       if (socketReached) {
         return {
           title: 'WebRTC is blocked',

@@ -16,6 +16,12 @@ const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getEleme
 const joinButton = $<HTMLButtonElement>('join');
 const leaveButton = $<HTMLButtonElement>('leave');
 let backend: BackendChoice | undefined;
+// The backend is chosen as soon as the page loads, so the tab shows it before joining and joins faster.
+const backendReady = pickBackend({ wasmPaths: '/tfjs-wasm/', force: forced ?? undefined }).then((choice) => {
+  $('backend').textContent = choice.name + (choice.threads > 1 ? ` ×${choice.threads}` : '');
+  $('backend-report').replaceChildren(...choice.report.map((line) => Object.assign(document.createElement('li'), { textContent: line })));
+  return choice;
+});
 let session: BrowserSession | undefined;
 
 function setConnection(text: string, kind: 'on' | 'off' | 'wait' | 'bad'): void {
@@ -55,12 +61,7 @@ async function join(): Promise<void> {
   joinButton.disabled = true;
   showProblem(undefined);
   try {
-    if (!backend) {
-      setConnection('checking backend', 'wait');
-      backend = await pickBackend({ wasmPaths: '/tfjs-wasm/', force: forced ?? undefined });
-      $('backend').textContent = backend.name + (backend.threads > 1 ? ` ×${backend.threads}` : '');
-      $('backend-report').replaceChildren(...backend.report.map((line) => Object.assign(document.createElement('li'), { textContent: line })));
-    }
+    backend ??= await backendReady;
     setConnection('connecting', 'wait');
     const s = new BrowserSession(location.origin, token, backend.name);
     session = s;
@@ -107,5 +108,6 @@ async function refreshRun(): Promise<void> {
 void refreshRun();
 setInterval(() => void refreshRun(), 2000);
 
+backendReady.catch((e: Error) => showProblem({ title: 'This browser cannot run the model', detail: `no tfjs backend works here: ${e.message}` }));
 if (!token) showProblem({ title: 'No join token in this link', detail: 'Open the link the coordinator printed when it started: it ends in ?token=….' });
 if (params.get('join') === '1') void join();

@@ -51,14 +51,14 @@ export interface BrowserSession {
   close(): Promise<void>;
 }
 
-/** A fresh headless Chromium with its own throw-away user-data-dir. */
-export async function launchBrowser(): Promise<BrowserSession> {
+/** A fresh headless Chromium with its own throw-away user-data-dir; `extraArgs` adds launch flags. */
+export async function launchBrowser(opts: { extraArgs?: string[] } = {}): Promise<BrowserSession> {
   requireChromium();
   const userDataDir = mkdtempSync(path.join(tmpdir(), 'stlm-chromium-'));
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM_PATH,
     headless: true,
-    args: CHROMIUM_FLAGS,
+    args: [...CHROMIUM_FLAGS, ...(opts.extraArgs ?? [])],
     viewport: { width: 1100, height: 800 },
   });
   const logs: string[] = [];
