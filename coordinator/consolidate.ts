@@ -42,6 +42,8 @@ export interface ConsolidateCheckpointOptions extends PolicyOptions {
   /** Validation examples scored (default: state.json's settings.validationExamples, else 64). */
   maxValidation?: number;
   batchSize?: number;
+  /** Keep masks to use as they are (a PruneSchedule's `maskSet.toMap()`), instead of ranking by magnitude. */
+  masks?: Map<string, Uint8Array>;
   /** Where to write the consolidated file (default: `model.stlmq` in the checkpoint). */
   out?: string;
 }
@@ -118,7 +120,7 @@ export async function consolidateCheckpoint(checkpointDir: string, opts: Consoli
   const quant = opts.quant ?? 'int8';
   const scope = opts.scope ?? 'per-tensor';
   const { file, report } = consolidate(dense.weights, dense.manifest, dense.config, {
-    sparsity, quant, scope, pruneEmbedding: opts.pruneEmbedding,
+    sparsity, quant, scope, pruneEmbedding: opts.pruneEmbedding, masks: opts.masks,
     meta: { round, source: DENSE_FILE, consolidatedAt: new Date().toISOString() },
   });
   const out = opts.out ?? path.join(checkpointDir, CONSOLIDATED_FILE);

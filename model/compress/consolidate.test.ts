@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { consolidate, loadConsolidated } from './consolidate.ts';
 import { manifestPolicy } from './policy.ts';
+import { PruneSchedule } from './schedule.ts';
 import { resolveConfig } from '../config.ts';
 import { initWeights, modelManifest } from '../layout.ts';
 
@@ -64,6 +65,23 @@ describe('consolidate + loadConsolidated', () => {
     const back = loadConsolidated(file);
     for (const s of Object.values(report.sparsityPerTensor)) expect(s).toBe(0.5);
     for (let i = 0; i < w.length; i++) if (back.weights[i] !== 0) expect(back.weights[i]).toBe(w[i]);
+  });
+
+  it('prunes exactly the masks it is given (a gradual schedule\'s), and refuses masks on protected tensors', () => {
+    const cfg = resolveConfig('tiny');
+    const manifest = modelManifest(cfg);
+    const w = initWeights(cfg, 6);
+    const sched = new PruneSchedule({ target: 0.6, span: 3 });
+    const masks = sched.advance(w, manifest);
+    const { file, report } = consolidate(w, manifest, cfg, { sparsity: sched.currentSparsity, quant: 'int8', masks: masks.toMap() });
+    expect(report.sparsityPerTensor).toEqual(masks.sparsityPerTensor());
+    const back = loadConsolidated(file).weights;
+    for (const e of manifest) {
+      const keep = masks.get(e.name);
+      if (keep) for (let i = 0; i < e.size; i++) expect(back[e.offset + i] === 0).toBe(keep[i] === 0 || w[e.offset + i] === 0);
+    }
+    const bad = new Map([['core.0.attnNorm.gain', new Uint8Array(cfg.dModel)]]);
+    expect(() => consolidate(w, manifest, cfg, { sparsity: 0.5, quant: 'int8', masks: bad })).toThrow(/must not be pruned/);
   });
 
   it('refuses bad options and mismatched weights', () => {

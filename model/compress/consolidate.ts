@@ -14,6 +14,9 @@ export interface ConsolidateOptions extends PolicyOptions {
   quant: QuantMode;
   /** 'per-tensor' (default, see prune.ts for why) or 'global'. */
   scope?: PruneScope;
+  /** Use these keep masks (by tensor name) instead of ranking by magnitude, e.g. a PruneSchedule's
+   * `maskSet.toMap()`, so the file prunes exactly what training has been keeping at 0. */
+  masks?: Map<string, Uint8Array>;
   /** Free-form facts stored in the header (round, source checkpoint...). */
   meta?: Record<string, unknown>;
 }
@@ -48,7 +51,8 @@ export function consolidate(
   const sparsity = checkSparsity(opts.sparsity);
   if (opts.quant !== 'int8' && opts.quant !== 'fp32') throw new Error(`consolidate: quant must be "int8" or "fp32", got ${JSON.stringify(opts.quant)}`);
   const policies = manifestPolicy(manifest, opts);
-  const masks = sparsity === 0 ? new Map<string, Uint8Array>() : buildMasks(weights, policies, { sparsity, scope: opts.scope });
+  const masks = opts.masks ? checkedMasks(opts.masks, policies)
+    : sparsity === 0 ? new Map<string, Uint8Array>() : buildMasks(weights, policies, { sparsity, scope: opts.scope });
   const sparsityPerTensor: Record<string, number> = {};
   const codecs: Record<string, TensorPayload['codec']> = {};
   let pruned = 0;
@@ -90,6 +94,17 @@ export function consolidate(
       overallSparsity: pruned / numParams, prunableSparsity: prunable ? pruned / prunable : 0, codecs,
     },
   };
+}
+
+function checkedMasks(masks: Map<string, Uint8Array>, policies: ReturnType<typeof manifestPolicy>): Map<string, Uint8Array> {
+  const byName = new Map(policies.map((p) => [p.entry.name, p]));
+  for (const [name, keep] of masks) {
+    const p = byName.get(name);
+    if (!p) throw new Error(`consolidate: mask for unknown tensor ${name}`);
+    if (!p.prunable) throw new Error(`consolidate: ${name} must not be pruned (norm gain, bias, position or tied embedding, or small)`);
+    if (keep.length !== p.entry.size) throw new Error(`consolidate: mask for ${name} has ${keep.length} entries, not ${p.entry.size}`);
+  }
+  return masks;
 }
 
 /** The kept entries of `a`, in flat order. */
