@@ -1,7 +1,6 @@
 // `stlm coordinator`: starts the coordinator (HTTP + socket.io + WebRTC + round loop) and prints how to join.
 // `npm start` runs it with the defaults: the embedded nlp-corpus, the small preset, port 8080.
 import type { Command } from 'commander';
-import { randomBytes } from 'node:crypto';
 import pino from 'pino';
 
 export function register(program: Command): void {
@@ -10,11 +9,12 @@ export function register(program: Command): void {
     .description('run the coordinator: serves peers (browser tabs, `stlm peer`), aggregates their gradients, checkpoints')
     .option('--config <file>', 'JSON file with settings (flags override it)')
     .option('--port <n>', 'HTTP port; 0 picks a free one (default 8080)', toInt)
-    .option('--host <addr>', 'address to listen on (default 127.0.0.1)')
+    .option('--host <addr>', 'address to listen on (default 0.0.0.0; use 127.0.0.1 for loopback only)')
     .option('--data <source>', 'training text: a file, a directory, a *.jsonl file (default: the nlp-corpus package)')
     .option('--preset <name>', 'model preset: tiny | small | stlm-50m (default small)')
-    .option('--run-dir <dir>', 'where checkpoints go (default runs/<preset>)')
+    .option('--run-dir <dir>', 'where checkpoints go (default runs/<run id>; with --resume: the newest run in runs/)')
     .option('--token <token>', 'join token peers must present (default: random, printed)')
+    .option('--admin-token <token>', 'token for the dashboard\'s admin actions (default: random, printed)')
     .option('--resume', 'continue from the latest checkpoint in --run-dir (weights, optimizer, round, data cursor)')
     .option('--codec <name>', 'gradient codec peers use: fp32 | fp16 | int8 | topk (default int8, with error feedback)')
     .option('--aggregator <name>', 'robust aggregation rule: mean | trimmed-mean | median (default mean)')
@@ -38,8 +38,7 @@ export function register(program: Command): void {
       ]);
       const logger = pino({ name: 'coordinator', level: opts.logLevel }, pino.destination(2));
       const overrides = cliOverrides(opts);
-      const settings = await loadSettings({ configFile: opts.config, overrides });
-      if (!settings.token) settings.token = randomBytes(9).toString('base64url');
+      const settings = loadSettings({ configFile: opts.config, overrides });
       const coordinator = await startCoordinator(settings, { logger });
       const token = encodeURIComponent(settings.token);
       // Machine-readable first (tests read it), then the human instructions.
@@ -48,7 +47,9 @@ export function register(program: Command): void {
         `\nstlm coordinator: run ${coordinator.run.runId}, preset ${settings.preset}, ${coordinator.run.state.numParams} parameters\n` +
           `  open in a browser:  ${coordinator.url}/?token=${token}\n` +
           `  join a Node peer:   node bin/stlm.mjs peer --url ${coordinator.url} --token ${settings.token}\n` +
-          `  status:             ${coordinator.url}/api/status   metrics: ${coordinator.url}/metrics\n\n`,
+          `  dashboard:          ${coordinator.url}/dashboard   (admin token: ${settings.adminToken})\n` +
+          `  status:             ${coordinator.url}/api/status   metrics: ${coordinator.url}/metrics\n` +
+          `  checkpoints:        ${settings.runDir}\n\n`,
       );
       let stopping = false;
       const shutdown = async (signal: string) => {
@@ -82,6 +83,7 @@ interface CoordinatorCliOptions {
   preset?: string;
   runDir?: string;
   token?: string;
+  adminToken?: string;
   resume?: boolean;
   codec?: string;
   aggregator?: string;
@@ -104,7 +106,7 @@ interface CoordinatorCliOptions {
 function cliOverrides(o: CoordinatorCliOptions): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const direct = [
-    'port', 'host', 'data', 'preset', 'runDir', 'token', 'resume', 'codec', 'aggregator', 'localSteps', 'batchSize',
+    'port', 'host', 'data', 'preset', 'runDir', 'token', 'adminToken', 'resume', 'codec', 'aggregator', 'localSteps', 'batchSize',
     'minPeers', 'maxRounds', 'checkpointEvery', 'keepCheckpoints', 'evalEvery', 'seed',
   ] as const;
   for (const k of direct) if (o[k] !== undefined) out[k] = o[k];

@@ -156,6 +156,15 @@ export function handleSocket(socket: Socket, ctx: SessionContext): void {
       }
       case 'heartbeat':
         return;
+      case 'error':
+        // The peer could not finish its assignment (e.g. a non-finite gradient): its batch goes back now.
+        log.warn({ peer: peerId, code: msg.code }, msg.message);
+        ctx.registry.recordRejection(peerId, msg.code);
+        if (msg.fatal) {
+          close();
+          socket.disconnect(true);
+        } else ctx.loop.abandon(peerId);
+        return;
       case 'leave':
         log.info({ peer: peerId, reason: msg.reason }, 'peer left');
         close();

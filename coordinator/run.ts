@@ -1,12 +1,11 @@
 // One training run: corpus → dataset, the master model and its optimizer state, the round loop, periodic
 // validation and checkpoints, liveness sweeping, and the status/metrics views of all that.
-import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { CoordinatorSettings } from './config.ts';
-import type { Message, MessageOf } from '../protocol/messages.ts';
+import type { Message, MessageOf, ModelConfigJson } from '../protocol/messages.ts';
 import { PROTOCOL_VERSION } from '../protocol/messages.ts';
 import { resolveConfig } from '../model/config.ts';
-import { bytesToText, splitIntoExamples } from '../model/bytes.ts';
+import { bytesToText } from '../model/bytes.ts';
 import { decayMaskFromManifest } from '../model/params.ts';
 import { generate } from '../model/generate.ts';
 import { StlmModel } from '../model/stlm.ts';
@@ -50,7 +49,7 @@ export async function createRun(
   const config = resolveConfig(settings.preset);
   await setupBackend(settings.backend ?? 'wasm');
   const corpus = await loadCorpus(settings.data);
-  const dataset = new Dataset(splitIntoExamples(corpus.bytes, config), {
+  const dataset = Dataset.fromCorpus(corpus.bytes, config, {
     seed: settings.seed,
     validationFraction: settings.validationFraction,
   });
@@ -59,13 +58,14 @@ export async function createRun(
     weights: evalModel.getWeights(),
     localSteps: settings.localSteps,
     aggregator: settings.aggregator,
+    trimFraction: settings.trimFraction,
     schedule: settings.schedule,
     // No weight decay on norm gains, exactly as LocalTrainer (the single-process reference) does.
     adamw: { ...settings.adamw, decayMask: decayMaskFromManifest(evalModel.manifest) },
     outer: settings.outer,
   });
-  const store = new CheckpointStore(settings.runDir, { keep: settings.keepCheckpoints });
-  let runId = `run-${new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-')}-${randomUUID().slice(0, 4)}`;
+  const store = new CheckpointStore(settings.runDir, { keep: settings.keepCheckpoints, warn: (m) => logger.warn(m) });
+  let runId = settings.runId;
   const history: RoundRecord[] = [];
   const validation: Array<{ round: number; bpb: number }> = [];
   const checkpoints: CheckpointRecord[] = [];
@@ -95,6 +95,7 @@ export async function createRun(
       history: { rounds: history.slice(-RECENT_ROUNDS), validation },
     });
     checkpoints.push({ round: state.round, path, at: new Date().toISOString() });
+    metrics.checkpointsTotal.inc();
     logger.info({ round: state.round, path, reason }, 'checkpoint written');
     return path;
   };
@@ -122,6 +123,7 @@ export async function createRun(
       history.push(record);
       if (history.length > RECENT_ROUNDS) history.shift();
       metrics.observeRound(record, detail);
+      metrics.setPeers(countByKind(registry));
       onRound?.(record, detail);
       if (settings.evalEvery > 0 && state.round % settings.evalEvery === 0) validate();
       if (settings.checkpointEvery > 0 && state.round % settings.checkpointEvery === 0) await saveCheckpoint('periodic');
@@ -154,7 +156,7 @@ export async function createRun(
     welcome: {
       protocolVersion: PROTOCOL_VERSION,
       runId,
-      config,
+      config: config as unknown as ModelConfigJson,
       seed: settings.seed,
       codec: settings.codec,
       localSteps: settings.localSteps,
@@ -200,4 +202,10 @@ export async function createRun(
       return { text: bytesToText(out), round: state.round };
     },
   };
+}
+
+function countByKind(registry: PeerRegistry<Message>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const p of registry.all()) out[p.kind] = (out[p.kind] ?? 0) + 1;
+  return out;
 }

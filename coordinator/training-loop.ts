@@ -106,6 +106,11 @@ export class TrainingLoop {
     return outcome === 'accepted' ? undefined : outcome;
   }
 
+  /** The peer gave up on its assignment this round: stop waiting for it (its batches are requeued). */
+  abandon(peerId: string): void {
+    this.collector?.drop(peerId);
+  }
+
   pause(): { paused: boolean } {
     this.paused = true;
     return { paused: true };
@@ -202,11 +207,9 @@ export class TrainingLoop {
     const decoded: Array<{ peerId: string; vector: Float32Array; weight: number }> = [];
     for (const r of collector.results.values()) {
       detail.wireBytesIn += r.payload.gradient.byteLength;
-      try {
-        decoded.push({ peerId: r.peerId, vector: decodeGradient(r.payload.gradient, state.numParams), weight: r.bytes });
-      } catch (e) {
-        detail.rejected.push({ peerId: r.peerId, reason: `undecodable gradient: ${(e as Error).message}` });
-      }
+      const g = decodeGradient(r.payload.gradient, state.numParams);
+      if (g.ok) decoded.push({ peerId: r.peerId, vector: g.vector, weight: r.bytes });
+      else detail.rejected.push({ peerId: r.peerId, reason: `undecodable gradient: ${g.error.message}` });
     }
     const screened = screenContributions(decoded, state.numParams);
     for (const rej of screened.rejected) detail.rejected.push({ peerId: rej.peerId, reason: rej.reason });

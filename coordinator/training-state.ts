@@ -3,13 +3,14 @@
 // local-steps mode (DiLoCo) steps outer Nesterov momentum on the averaged pseudo-gradient.
 import { AdamW, type AdamWOptions } from '../model/adamw.ts';
 import { learningRate } from '../model/schedule.ts';
-import { createAggregator } from './aggregate/index.ts';
+import { createAggregator, type AggregatorName } from './aggregate/index.ts';
 import { OuterNesterov } from './outer-optimizer.ts';
 
 export interface TrainingStateOptions {
   weights: Float32Array;
   localSteps: number;
-  aggregator: string;
+  aggregator: AggregatorName;
+  trimFraction: number;
   schedule: { maxLr: number; minLr: number; warmupSteps: number; totalSteps: number };
   adamw: AdamWOptions;
   outer: { lr: number; momentum: number };
@@ -38,7 +39,7 @@ export class TrainingState {
   constructor(private readonly o: TrainingStateOptions) {
     this.weights = o.weights;
     this.numParams = o.weights.length;
-    this.aggregator = createAggregator(o.aggregator as Parameters<typeof createAggregator>[0]);
+    this.aggregator = createAggregator(o.aggregator, { trimFraction: o.trimFraction });
     if (o.localSteps > 1) this.outer = new OuterNesterov(this.numParams, o.outer);
     else this.adamw = new AdamW(this.numParams, o.adamw);
   }

@@ -9,7 +9,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PROTOCOL_VERSION, decodeMessage, encodeMessage, type Message } from '../protocol/messages.ts';
-import { codecByName } from '../protocol/codecs/index.ts';
+import { CODEC_IDS } from '../protocol/codecs/index.ts';
+import { allocPayload, sealPayload, CODEC_HEADER_BYTES } from '../protocol/codecs/header.ts';
 import { connectToCoordinator, type CoordinatorConnection, type IoLike } from '../peer/core/connect.ts';
 import { killAll, startCoordinatorProcess, startPeerProcess, waitFor, type CoordinatorProc, type Proc } from './cluster/processes.ts';
 
@@ -48,6 +49,13 @@ function connectEvil(): Promise<CoordinatorConnection> {
     url: coord.url, token: coord.token, peerKind: 'node', backend: 'evil', io: ioClient as unknown as IoLike,
     SimplePeer, wrtc: wrtc as unknown as SimplePeer.Options['wrtc'],
   });
+}
+
+/** A well-formed fp32 payload (right header, right CRC) full of NaN: the codec refuses to encode one. */
+function nanPayload(n: number): Uint8Array {
+  const p = allocPayload(CODEC_IDS.fp32, 0, n, n * 4);
+  new Float32Array(p.buffer, p.byteOffset + CODEC_HEADER_BYTES, n).fill(Number.NaN);
+  return sealPayload(p);
 }
 
 async function expectHonestStillTraining(): Promise<void> {
@@ -103,7 +111,7 @@ describe('refusals', () => {
         nanSent++;
         evil.transport.send({
           type: 'result', round: m.round, version: m.version, batchIds: m.batches.map((b) => b.batchId), loss: 1, bytes: 100,
-          gradient: codecByName('fp32').encode(new Float32Array(numParams).fill(Number.NaN)), computeMs: 1, encodeMs: 1,
+          gradient: nanPayload(numParams), computeMs: 1, encodeMs: 1,
         } as Message);
       }
     });

@@ -89,7 +89,8 @@ export class PeerTrainer {
 
   private async applyModelState(msg: MessageOf<'model-state'>): Promise<void> {
     const { welcome } = this.opts;
-    if (!this.model) this.model = await this.opts.createModel(welcome.config, welcome.seed);
+    // The model validates the config's fields itself (StlmModel.create → validateConfig).
+    if (!this.model) this.model = await this.opts.createModel(welcome.config as unknown as StlmConfig, welcome.seed);
     const weights = new Float32Array(msg.weights.buffer.slice(msg.weights.byteOffset, msg.weights.byteOffset + msg.weights.byteLength));
     if (weights.length !== this.model.numParams) {
       throw new Error(`model state has ${weights.length} parameters, the model has ${this.model.numParams}`);
@@ -137,7 +138,17 @@ export class PeerTrainer {
     const computeMs = Date.now() - t0;
     const t1 = Date.now();
     this.feedback ??= new ErrorFeedback(codecByName(this.opts.welcome.codec), model.numParams);
-    const payload = this.feedback.encode(vector);
+    let payload: Uint8Array;
+    try {
+      payload = this.feedback.encode(vector);
+    } catch (e) {
+      // A non-finite gradient cannot be encoded (the codecs refuse NaN/Inf): tell the coordinator, which
+      // requeues the batch, and stay for the next round (the next model state resets these weights).
+      this.feedback = undefined;
+      this.send({ type: 'error', code: 'ERR_NON_FINITE_GRADIENT', message: `round ${msg.round}: ${(e as Error).message}`, fatal: false });
+      this.emit({ state: 'ready', lastError: (e as Error).message });
+      return;
+    }
     const encodeMs = Date.now() - t1;
     const loss = bytes > 0 ? lossSum / bytes : Number.NaN;
     this.send({
