@@ -53,14 +53,15 @@ describe('distributed = single process', () => {
       expect(a!.batchIds.some((id) => b!.batchIds.includes(id))).toBe(false);
       const ref = reference.step(detail.accepted.flatMap((x) => x.examples));
       expect(record.bytes).toBe(ref.bytes);
-      expect(Math.abs(record.loss - ref.loss)).toBeLessThan(1e-4 * Math.max(1, ref.loss));
+      // Measured: fp32 differs by <= 3e-6 (float summation order); int8 already by 3e-5 after 6 rounds.
+      expect(Math.abs(record.loss - ref.loss)).toBeLessThan(1e-5);
     }
     // The weights agree too (after all rounds), within float tolerance.
     const w = coord.run.state.weights;
     const r = reference.model.getWeights();
     let maxDiff = 0;
     for (let i = 0; i < w.length; i++) maxDiff = Math.max(maxDiff, Math.abs(w[i]! - r[i]!));
-    expect(maxDiff).toBeLessThan(1e-4);
+    expect(maxDiff).toBeLessThan(1e-5); // measured 5e-7 with fp32, 2e-3 with int8
     // And training moved: the last loss is below the first.
     expect(rounds.at(-1)!.record.loss).toBeLessThan(rounds[0]!.record.loss);
   });
