@@ -17,7 +17,7 @@ describe('coordinator + 2 Node peers', () => {
   it('trains the tiny preset: validation bpb falls and both peers contribute', async () => {
     const coord = await startCoordinatorProcess([
       '--preset', 'tiny', '--run-dir', runDir, '--batch-size', '8', '--min-peers', '2', '--eval-every', '10',
-      '--max-rounds', '40', '--checkpoint-every', '0', '--codec', 'int8', '--lr', '0.01', '--seed', '7',
+      '--checkpoint-every', '0', '--codec', 'int8', '--lr', '0.01', '--seed', '7',
     ]);
     const peers = [startPeerProcess(coord.url, coord.token), startPeerProcess(coord.url, coord.token)];
     const final = await waitFor(

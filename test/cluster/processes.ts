@@ -46,7 +46,10 @@ export async function killAll(): Promise<void> {
 export async function waitFor<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, timeoutMs: number, proc?: Proc): Promise<T> {
   const t0 = Date.now();
   for (;;) {
-    const v = await fn();
+    // A process that is restarting refuses connections for a moment: that is "not yet", not a failure.
+    const v = await Promise.resolve()
+      .then(fn)
+      .catch(() => undefined);
     if (v !== undefined && v !== false) return v as T;
     if (Date.now() - t0 > timeoutMs) {
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${proc ? `\n--- output ---\n${proc.output().slice(-4000)}` : ''}`);
