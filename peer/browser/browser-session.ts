@@ -102,22 +102,18 @@ function describeFailure(e: unknown, url: string, socketReached: boolean): UserP
       return { title: 'This page is out of date', detail: `${message}. Reload the page.` };
     case 'ERR_CONNECT':
       return { title: 'Coordinator unreachable', detail: `No answer from ${url}. Is the coordinator running, and is this the address it printed?` };
-    case 'ERR_WEBRTC':
-    case 'ERR_DATA_CHANNEL_TIMEOUT':
-    case 'ERR_TIMEOUT':
-    case 'ERR_CLOSED':
-    case 'ERR_DISCONNECTED':
+    default:
+      // connectToCoordinator only fails before the data channel opens: once the signaling socket got
+      // through, any other failure (ICE error, data-channel or heartbeat timeout) means WebRTC could not connect.
       if (socketReached) {
         return {
           title: 'WebRTC is blocked',
           detail:
-            `The coordinator answered, but the direct WebRTC connection failed (${message}). ` +
+            `The coordinator answered, but the direct WebRTC connection failed (${code}: ${message}). ` +
             'A firewall or NAT is in the way: start the coordinator with STUN/TURN servers, e.g. ' +
             '--ice-server stun:stun.example.org:3478 or --ice-server turn:user:pass@turn.example.org:3478, then join again.',
         };
       }
       return { title: 'Coordinator unreachable', detail: `${message}. Check that the coordinator is running at ${url}.` };
-    default:
-      return { title: 'Could not join', detail: message };
   }
 }
