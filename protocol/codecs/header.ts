@@ -1,7 +1,7 @@
 // The 12-byte header every codec payload starts with, so a receiver decodes by the id the payload carries
 // and detects corruption before using a single value:
 //   [0] magic 0x47 ('G')  [1] codec id  [2] format version  [3] codec parameter (e.g. int8 block size log2)
-//   [4..8) u32 LE vector length   [8..12) u32 LE CRC-32 of the body (bytes 12..end)
+//   [4..8) u32 LE vector length   [8..12) u32 LE CRC-32 of header bytes 0..8 followed by the body (bytes 12..end)
 import { ProtocolError } from '../errors.ts';
 import { crc32 } from '../crc32.ts';
 
@@ -30,9 +30,13 @@ export function allocPayload(codecId: number, param: number, length: number, bod
 
 /** Writes the body CRC once the body is filled in; returns the payload. */
 export function sealPayload(payload: Uint8Array): Uint8Array {
-  const crc = crc32(payload.subarray(CODEC_HEADER_BYTES));
+  const crc = payloadCrc(payload);
   new DataView(payload.buffer, payload.byteOffset, payload.byteLength).setUint32(8, crc, true);
   return payload;
+}
+
+function payloadCrc(payload: Uint8Array): number {
+  return crc32(payload.subarray(CODEC_HEADER_BYTES), crc32(payload.subarray(0, 8)));
 }
 
 /** Reads the header without checking the body (cheap: for routing and length checks). Never throws. */
@@ -63,7 +67,7 @@ export function openPayload(payload: Uint8Array, codecId: number, expectedLength
   }
   const body = payload.subarray(CODEC_HEADER_BYTES);
   const crc = new DataView(payload.buffer, payload.byteOffset, payload.byteLength).getUint32(8, true);
-  if (crc32(body) !== crc) throw new ProtocolError('CHECKSUM', 'codec payload body fails its CRC-32');
+  if (payloadCrc(payload) !== crc) throw new ProtocolError('CHECKSUM', 'codec payload fails its CRC-32');
   return { codecId: h.codecId, param: h.param, length: h.length, body };
 }
 

@@ -1,0 +1,4 @@
+import { createFp32Codec } from './fp32.ts';
+import { runCodecConformance } from './conformance.ts';
+
+runCodecConformance(createFp32Codec(), { maxRelError: 0 });
