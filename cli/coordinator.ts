@@ -29,6 +29,8 @@ export function register(program: Command): void {
     .option('--outer-lr <x>', 'outer Nesterov learning rate in local-steps mode (DiLoCo: 0.7)', toFloat)
     .option('--outer-momentum <x>', 'outer Nesterov momentum in local-steps mode (DiLoCo: 0.9)', toFloat)
     .option('--ice-server <url>', 'STUN/TURN URL handed to peers (repeatable; turn:user:pass@host:port)', collect, [])
+    .option('--data-channel-timeout <ms>', 'refuse a peer whose WebRTC data channel is not open after this long', toInt)
+    .option('--heartbeat-timeout <ms>', 'drop a peer silent for this long (its batch is requeued)', toInt)
     .option('--seed <n>', 'seed for the model init and the data order', toInt)
     .option('--log-level <level>', 'pino log level', 'info')
     .action(async (opts: CoordinatorCliOptions) => {
@@ -98,6 +100,8 @@ interface CoordinatorCliOptions {
   outerLr?: number;
   outerMomentum?: number;
   iceServer: string[];
+  dataChannelTimeout?: number;
+  heartbeatTimeout?: number;
   seed?: number;
   logLevel: string;
 }
@@ -111,6 +115,8 @@ function cliOverrides(o: CoordinatorCliOptions): Record<string, unknown> {
   ] as const;
   for (const k of direct) if (o[k] !== undefined) out[k] = o[k];
   if (o.iceServer.length > 0) out.iceServers = o.iceServer.map(parseIceServer);
+  if (o.dataChannelTimeout !== undefined) out.dataChannelTimeoutMs = o.dataChannelTimeout;
+  if (o.heartbeatTimeout !== undefined) out.heartbeatTimeoutMs = o.heartbeatTimeout;
   if (o.lr !== undefined) out.lr = o.lr;
   if (o.outerLr !== undefined) out.outerLr = o.outerLr;
   if (o.outerMomentum !== undefined) out.outerMomentum = o.outerMomentum;

@@ -21,7 +21,7 @@ let honest: Proc;
 beforeAll(async () => {
   coord = await startCoordinatorProcess([
     '--preset', 'tiny', '--run-dir', runDir, '--batch-size', '4', '--checkpoint-every', '0', '--eval-every', '0',
-    '--codec', 'fp32',
+    '--codec', 'fp32', '--data-channel-timeout', '2000',
   ]);
   honest = startPeerProcess(coord.url, coord.token);
   await waitFor('the honest peer contributing', async () => ((await coord.status()).peers[0]?.roundsContributed ?? 0) >= 1 || undefined, 60_000, coord);
@@ -99,6 +99,18 @@ describe('refusals', () => {
     await expectHonestStillTraining();
   });
 
+  it('refuses a peer whose data channel never opens with ERR_DATA_CHANNEL_TIMEOUT', async () => {
+    const g = rawSocket(coord.url);
+    // A correct join, then silence: the coordinator's WebRTC offer is never answered.
+    g.socket.emit('msg', encodeMessage({ type: 'join', protocolVersion: PROTOCOL_VERSION, token: coord.token, kind: 'node', backend: 'mute' }));
+    const t0 = Date.now();
+    await g.disconnected;
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(1900);
+    expect(g.received.find((m) => m.type === 'welcome')).toBeDefined();
+    expect(g.received.find((m) => m.type === 'error')).toMatchObject({ code: 'ERR_DATA_CHANNEL_TIMEOUT' });
+    expect((await coord.status()).peers.some((p) => p.backend === 'mute')).toBe(false);
+  });
+
   it('rejects NaN results with ERR_RESULT_REJECTED and counts them; drops a peer sending malformed frames', async () => {
     const numParams = (await coord.status()).numParams;
     const evil = await connectEvil();
@@ -122,7 +134,7 @@ describe('refusals', () => {
     // Bytes that are no protocol frame at all: the coordinator drops this peer with a coded error.
     evil.peer.send(new Uint8Array([0xde, 0xad, 0xbe, 0xef, 0, 0, 0, 0, 1, 2, 3]));
     const reason = await evil.closed;
-    expect(reason).toMatch(/ERR_/);
+    expect(reason).toMatch(/^(MALFORMED|CHECKSUM|INVALID): .*data channel/);
     await waitFor('the evil peer gone', async () => ((await coord.status()).peers.every((p) => p.backend !== 'evil') ? true : undefined), 30_000, coord);
     await expectHonestStillTraining();
   });

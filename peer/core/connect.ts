@@ -60,16 +60,18 @@ export function connectToCoordinator(opts: ConnectOptions): Promise<CoordinatorC
     const closed = new Promise<string>((r) => (closeReason = r));
     let done = false;
     const teardown = (reason: string) => {
+      // Resolve first: destroying the peer and the socket below re-enters fail() with a vaguer reason.
+      const settle = closeReason;
+      closeReason = undefined;
+      settle?.(reason);
       clearTimeout(timer);
       peer?.destroy();
       socket.disconnect();
-      closeReason?.(reason);
-      closeReason = undefined;
     };
     const fail = (err: ConnectError) => {
-      if (done) return teardown(err.message);
+      if (done) return teardown(`${err.code}: ${err.message}`);
       done = true;
-      teardown(err.message);
+      teardown(`${err.code}: ${err.message}`);
       reject(err);
     };
     const timer = setTimeout(
