@@ -25,7 +25,7 @@ function rng(seed: number) {
 
 /** A random mutation: bit flips, byte overwrites, truncation, extension, splices of another input. */
 function mutate(src: Uint8Array, r: (n: number) => number, other: Uint8Array): Uint8Array {
-  let b = src.slice();
+  let b: Uint8Array = src.slice();
   const ops = 1 + r(4);
   for (let k = 0; k < ops; k++) {
     switch (r(6)) {
