@@ -48,8 +48,11 @@ describe('faults', () => {
       return s.peers.length === 2 && s.peers.every((p) => p.roundsContributed >= 2) ? s : undefined;
     }, 60_000, coord);
 
-    // Kill peer b while a round is in flight: wait until the coordinator sent assignments and no result yet.
+    // Kill peer b while a round is in flight: freeze it first (rounds run back to back, so within half a
+    // second it holds an assignment it can no longer answer), then kill it.
     const roundsBefore = (await coord.status()).round;
+    b.kill('SIGSTOP');
+    await new Promise((r) => setTimeout(r, 500));
     b.kill('SIGKILL');
     await b.exited;
     const after = await waitFor('rounds after the kill', async () => {
