@@ -139,6 +139,9 @@ export async function createRun(
     lastSweep = now;
     if (lag > HEARTBEAT_MS) return;
     for (const p of registry.silentSince(settings.heartbeatTimeoutMs, now)) {
+      // A browser tab or Node peer deep in a long training step cannot send heartbeats (tfjs blocks its
+      // thread); the round deadline bounds it instead.
+      if (loop.isWorking(p.id)) continue;
       p.kick?.('ERR_HEARTBEAT_TIMEOUT', `no message for ${settings.heartbeatTimeoutMs} ms`);
     }
   }, HEARTBEAT_MS);

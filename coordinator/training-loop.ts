@@ -75,6 +75,7 @@ export class TrainingLoop {
   constructor(private readonly o: TrainingLoopOptions) {
     o.registry.onRemoved((p) => {
       this.collector?.drop(p.id);
+      o.deadline.forget(p.id);
     });
   }
 
@@ -104,6 +105,12 @@ export class TrainingLoop {
       payload: { gradient: msg.gradient, computeMs: msg.computeMs, encodeMs: msg.encodeMs },
     });
     return outcome === 'accepted' ? undefined : outcome;
+  }
+
+  /** True while the peer owes a result for the round in progress (its deadline, not heartbeats, bounds it). */
+  isWorking(peerId: string): boolean {
+    const c = this.collector;
+    return !!c && c.assignments.has(peerId) && !c.results.has(peerId);
   }
 
   /** The peer gave up on its assignment this round: stop waiting for it (its batches are requeued). */
@@ -199,6 +206,8 @@ export class TrainingLoop {
     this.collector = undefined;
     detail.waitMs = Date.now() - t0;
     for (const id of collector.latePeers()) {
+      // The estimator slows its idea of this peer's speed, so its next deadline is longer.
+      this.o.deadline.recordMiss(id, assignments.get(id)!.maxBytes, deadlineMs);
       logger.warn({ peer: id, round, deadlineMs }, 'peer missed the round deadline; its batches are requeued');
     }
 
