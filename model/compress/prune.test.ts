@@ -67,6 +67,12 @@ describe('magnitude pruning', () => {
     expect(maskSparsity(next)).toBe(0.5);
   });
 
+  it('breaks ties by index, so the count is exact even when magnitudes are equal', () => {
+    const w = new Float32Array([1, -1, 1, -1, 0.5, 1, -1, 1]);
+    expect(Array.from(magnitudeMask(w, 0.5))).toEqual([0, 0, 0, 1, 0, 1, 1, 1]);
+    expect(Array.from(magnitudeMask(w, 0))).toEqual([1, 1, 1, 1, 1, 1, 1, 1]);
+  });
+
   it('rejects bad sparsity', () => {
     expect(() => magnitudeMask(new Float32Array(4), 1)).toThrow(/sparsity/);
     expect(() => magnitudeMask(new Float32Array(4), -0.1)).toThrow(/sparsity/);

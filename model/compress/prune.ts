@@ -16,24 +16,31 @@ export function checkSparsity(s: unknown): SparsityTarget {
   return s;
 }
 
-/** Indices of `values` ordered by |value| ascending (ties by index, so masks are deterministic). Positions
- * already pruned in `prior` sort first, so a growing sparsity never revives a pruned weight. */
-function ascendingMagnitude(values: Float32Array, prior?: Uint8Array): Uint32Array {
-  const key = new Float64Array(values.length);
-  for (let i = 0; i < values.length; i++) key[i] = prior && prior[i] === 0 ? -1 : Math.abs(values[i]);
-  const order = new Uint32Array(values.length);
-  for (let i = 0; i < order.length; i++) order[i] = i;
-  order.sort((a, b) => key[a] - key[b] || a - b);
-  return order;
-}
-
-/** Keep mask pruning exactly round(sparsity * n) of the smallest-magnitude values. */
+/** Keep mask pruning exactly round(sparsity * n) of the smallest-magnitude values (ties: lower index first,
+ * so masks are deterministic). Positions already pruned in `prior` rank lowest, so a growing sparsity never
+ * revives a pruned weight. Finds the threshold with a native numeric sort instead of sorting indices. */
 export function magnitudeMask(values: Float32Array, sparsity: number, prior?: Uint8Array): Uint8Array {
   checkSparsity(sparsity);
-  const keep = new Uint8Array(values.length).fill(1);
-  const k = Math.round(sparsity * values.length);
-  const order = ascendingMagnitude(values, prior);
-  for (let i = 0; i < k; i++) keep[order[i]] = 0;
+  const n = values.length;
+  const keep = new Uint8Array(n).fill(1);
+  const k = Math.round(sparsity * n);
+  if (k === 0) return keep;
+  const key = new Float64Array(n);
+  for (let i = 0; i < n; i++) key[i] = prior && prior[i] === 0 ? -1 : Math.abs(values[i]);
+  const threshold = key.slice().sort()[k - 1];
+  let pruned = 0;
+  for (let i = 0; i < n; i++) {
+    if (key[i] < threshold) {
+      keep[i] = 0;
+      pruned++;
+    }
+  }
+  for (let i = 0; i < n && pruned < k; i++) {
+    if (key[i] === threshold) {
+      keep[i] = 0;
+      pruned++;
+    }
+  }
   return keep;
 }
 
