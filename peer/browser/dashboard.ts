@@ -13,7 +13,7 @@ let sampledAtRound = -1;
 function render(s: CoordinatorStatus): void {
   $('run').textContent = `run ${s.runId} · preset ${s.preset} · ${s.numParams.toLocaleString()} parameters · ${s.mode}` +
     `${s.mode === 'local-steps' ? ` (H=${s.localSteps})` : ''} · codec ${s.codec} · ${s.aggregator}` +
-    (s.waitingForPeers ? ' · waiting for peers' : '');
+    (s.waitingForPeers ? ' · waiting for peers' : '') + ((s as { paused?: boolean }).paused ? ' · PAUSED' : '');
   $('round').textContent = String(s.round);
   $('version').textContent = String(s.modelVersion);
   $('peer-count').textContent = String(s.peers.length);
@@ -35,13 +35,21 @@ function render(s: CoordinatorStatus): void {
   }
 }
 
+let sampling = false;
 async function refreshSample(): Promise<void> {
+  if (sampling) return;
+  sampling = true;
+  const box = $('sample');
+  if (box.dataset.filled !== '1') box.textContent = 'generating a sample…';
   try {
     const res = await fetch('/api/sample', { cache: 'no-store' });
     const body = (await res.json()) as { text?: string; round?: number; error?: string };
-    $('sample').textContent = res.ok ? `${body.text}\n\n(model of round ${body.round})` : `no sample: ${body.error}`;
+    box.textContent = res.ok ? `${body.text}\n\n(model of round ${body.round})` : `no sample: ${body.error}`;
+    box.dataset.filled = res.ok ? '1' : '0';
   } catch (e) {
-    $('sample').textContent = `no sample: ${(e as Error).message}`;
+    box.textContent = `no sample: ${(e as Error).message}`;
+  } finally {
+    sampling = false;
   }
 }
 
