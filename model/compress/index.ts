@@ -11,5 +11,5 @@ export { dequantizeInt8, quantizeInt8 } from './quantize.ts';
 export type { QuantizedTensor } from './quantize.ts';
 export { MaskSet } from './mask.ts';
 export type { MaskSetState } from './mask.ts';
-export { PruneSchedule, gradualSparsity } from './schedule.ts';
-export type { PruneScheduleOptions, PruneScheduleState } from './schedule.ts';
+export { DEFAULT_PRUNE_SPAN, PruneSchedule, gradualSparsity, parsePruneSchedule } from './schedule.ts';
+export type { PruneScheduleOptions, PruneScheduleSpec, PruneScheduleState } from './schedule.ts';

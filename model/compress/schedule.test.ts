@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { PruneSchedule, gradualSparsity } from './schedule.ts';
+import { PruneSchedule, gradualSparsity, parsePruneSchedule } from './schedule.ts';
 import { MaskSet } from './mask.ts';
 import { setupBackend } from '../backend.ts';
 import { resolveConfig } from '../config.ts';
@@ -20,6 +20,13 @@ describe('gradual sparsity (Zhu & Gupta cubic)', () => {
     expect(() => new PruneSchedule({ target: 0.5, span: 0 })).toThrow(/span/);
     expect(() => new PruneSchedule({ target: '2:4' as never, span: 3 })).toThrow(/2:4/);
   });
+});
+
+it('parses --prune-schedule values', () => {
+  expect(parsePruneSchedule('oneshot')).toEqual({ kind: 'oneshot' });
+  expect(parsePruneSchedule('gradual')).toEqual({ kind: 'gradual', span: 4 });
+  expect(parsePruneSchedule('gradual:10')).toEqual({ kind: 'gradual', span: 10 });
+  for (const bad of ['gradual:0', 'gradual:', 'cubic', '']) expect(() => parsePruneSchedule(bad)).toThrow(/prune schedule/);
 });
 
 describe('gradual pruning during training', () => {

@@ -30,6 +30,22 @@ export interface PruneScheduleState {
   masks: MaskSetState | null;
 }
 
+export type PruneScheduleSpec = { kind: 'oneshot' } | { kind: 'gradual'; span: number };
+
+export const DEFAULT_PRUNE_SPAN = 4;
+
+/** Parses a `--prune-schedule` value: `oneshot` (prune at consolidation only, training never sees the mask),
+ * `gradual` (over DEFAULT_PRUNE_SPAN consolidations) or `gradual:N` (over N consolidations). */
+export function parsePruneSchedule(value: string): PruneScheduleSpec {
+  if (value === 'oneshot') return { kind: 'oneshot' };
+  const m = /^gradual(?::(\d+))?$/.exec(value);
+  const span = m ? (m[1] === undefined ? DEFAULT_PRUNE_SPAN : Number(m[1])) : NaN;
+  if (!Number.isInteger(span) || span < 1) {
+    throw new Error(`prune schedule must be "oneshot", "gradual" or "gradual:N" (N consolidations >= 1), got "${value}"`);
+  }
+  return { kind: 'gradual', span };
+}
+
 /** Sparsity after `k` of `span` steps. */
 export function gradualSparsity(k: number, span: number, target: number, initial = 0): number {
   if (!Number.isInteger(span) || span < 1) throw new Error(`prune schedule: span must be a positive integer, got ${span}`);
