@@ -218,6 +218,7 @@ function readSection(bytes: Uint8Array, view: DataView, start: number, rec: Tens
   };
   const channels = () => {
     if (rec.channelAxis !== 0 && rec.channelAxis !== 1) throw new Error(`${ERR}: ${rec.name} has no channel axis`);
+    if (shape.length !== 2) throw new Error(`${ERR}: ${rec.name} is int8 but not a matrix`);
     return { channelAxis: rec.channelAxis, n: shape[rec.channelAxis] };
   };
   const mask = (): Uint8Array => {
