@@ -41,6 +41,7 @@ describe.runIf(chromiumAvailable())('browser tabs + Node peer train together', (
   it('two tabs and a Node peer all contribute and validation bpb falls', async () => {
     for (let i = 0; i < 2; i++) {
       const tab = await browser.newPage();
+      if (i === 1) await tab.setViewportSize({ width: 390, height: 844 });
       await tab.goto(`${coord.url}/?token=${coord.token}&join=1`);
       tabs.push(tab);
     }
@@ -70,6 +71,9 @@ describe.runIf(chromiumAvailable())('browser tabs + Node peer train together', (
       expect(await tab.evaluate(() => crossOriginIsolated)).toBe(true);
     }
     await tabs[0]!.screenshot({ path: path.join(ARTIFACTS, 'peer-page.png'), fullPage: true });
+    // The second tab is phone-sized: everything fits its width.
+    expect(await tabs[1]!.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await tabs[1]!.screenshot({ path: path.join(ARTIFACTS, 'peer-page-phone.png'), fullPage: true });
 
     const dash = await browser.newPage();
     await dash.setViewportSize({ width: 1200, height: 1100 });

@@ -43,14 +43,16 @@ function figure(checkpoint: Checkpoint, ...names: string[]): unknown {
 
 export function checkpointRow(c: Checkpoint): HTMLTableRowElement {
   const size = figure(c, 'sizeBytes', 'bytes', 'size');
-  const sparsity = figure(c, 'sparsity');
+  const ratio = figure(c, 'sizeRatio');
+  // `overallSparsity` is what was achieved; a bare `sparsity` may be the target (then only if a number).
+  const sparsity = figure(c, 'overallSparsity', 'sparsity');
   const delta = figure(c, 'bpbDelta', 'deltaBpb');
   const file = c.path.split(/[\\/]/).pop() ?? c.path;
   return cells(document.createElement('tr'), [
     String(c.round),
     ago(c.at),
     file,
-    typeof size === 'number' ? formatBytes(size) : '-',
+    typeof size === 'number' ? formatBytes(size) + (typeof ratio === 'number' ? ` (${(ratio * 100).toFixed(0)}% of fp32)` : '') : '-',
     typeof sparsity === 'number' ? `${(sparsity * 100).toFixed(1)}%` : '-',
     typeof delta === 'number' ? `${delta >= 0 ? '+' : ''}${delta.toFixed(4)}` : '-',
   ]);

@@ -18,7 +18,8 @@ export class LineChart {
         width,
         height,
         scales: { x: { time: false } },
-        axes: [{ label: xLabel }, {}],
+        // Rounds are whole numbers: no 2.5 ticks on the x axis.
+        axes: [{ label: xLabel, incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 100000] }, {}],
         series: [{ label: xLabel }, ...series.map((s) => ({ label: s.label, stroke: s.color, width: 2, spanGaps: true }))],
         legend: { live: false },
       },
