@@ -144,4 +144,17 @@ describe.runIf(chromiumAvailable())('browser tabs + Node peer train together', (
     await waitFor('rounds after resume', async () => ((await coord.status()).round >= pausedAt + 2 ? true : undefined), 60_000);
     await dash.close();
   });
+
+  it('Leave: the coordinator drops the tab at once (no heartbeat timeout), the page can join again', async () => {
+    const tab = tabs[0]!;
+    const id = await tab.evaluate(() => document.body.dataset.peerId);
+    expect((await coord.status()).peers.some((p) => p.id === id)).toBe(true);
+    const t0 = Date.now();
+    await tab.locator('#leave').click();
+    await waitFor('the tab to be gone from /api/status', async () => ((await coord.status()).peers.some((p) => p.id === id) ? undefined : true), 5_000);
+    expect(Date.now() - t0).toBeLessThan(5_000);
+    await tab.waitForFunction(() => document.getElementById('conn')!.textContent === 'not connected');
+    expect(await tab.locator('#join').isVisible()).toBe(true);
+    expect(await tab.locator('#problem').isHidden()).toBe(true);
+  });
 });
