@@ -44,20 +44,13 @@ function byteBlocks(x: tf.Tensor, prefix: string, causal: boolean, p: ParamGette
 }
 
 /** Causal multi-head self-attention over x [B, T, D] -> [B, T, D]. */
-function attention(x: tf.Tensor, l: number, p: ParamGetter, cfg: StlmConfig, ops: Ops, mask: tf.Tensor) {
+function attention(x: tf.Tensor, l: number, p: ParamGetter, cfg: StlmConfig, ops: Ops, mask: tf.Tensor2D) {
   const [B, T, D] = x.shape;
-  const H = cfg.heads;
-  const hd = D / H;
   const x2 = tf.reshape(x, [B * T, D]);
-  // Separate projections and rank-4 transposes: a fused qkv split by a rank-5 transpose is slow on wasm.
-  const heads = (w: string, perm: number[]) => tf.transpose(tf.reshape(ops.matMul(x2, p(`core.${l}.attn.${w}`)), [B, T, H, hd]), perm);
-  const q = tf.mul(heads('wq', [0, 2, 1, 3]), 1 / Math.sqrt(hd)); // [B, H, T, hd]
-  const kT = heads('wk', [0, 2, 3, 1]); // [B, H, hd, T]
-  const v = heads('wv', [0, 2, 1, 3]); // [B, H, T, hd]
-  const scores = tf.add(ops.matMul(q, kT), mask); // [B, H, T, T]
-  const out = ops.matMul(tf.softmax(scores), v); // [B, H, T, hd]
-  const merged = tf.reshape(tf.transpose(out, [0, 2, 1, 3]), [B * T, D]);
-  return tf.reshape(ops.matMul(merged, p(`core.${l}.attn.wo`)), [B, T, D]);
+  const proj = (w: string) => ops.matMul(x2, p(`core.${l}.attn.${w}`)) as tf.Tensor2D; // [B*T, D]
+  const q = tf.mul(proj('wq'), 1 / Math.sqrt(D / cfg.heads)) as tf.Tensor2D;
+  const out = ops.attend(q, proj('wk'), proj('wv'), B, T, cfg.heads, mask);
+  return tf.reshape(ops.matMul(out, p(`core.${l}.attn.wo`)), [B, T, D]);
 }
 
 /** SwiGLU FFN over x [M, D] -> [M, D]. */

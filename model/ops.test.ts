@@ -85,7 +85,7 @@ describe('custom-gradient ops match finite differences', () => {
     const targets = tf.tensor1d([3, 0, 5, 1], 'int32');
     const weights = tf.tensor1d([1, 0, 1, 1]);
     const z = { data: randn([4, 6], 16), shape: [4, 6] };
-    const zt = tf.tensor(z.data, z.shape) as tf.Tensor2D;
+    const zt = tf.tensor2d(z.data, [4, 6]);
     expect(crossEntropySumFast(zt, targets, weights).dataSync()[0]).toBeCloseTo(
       crossEntropySumPlain(zt, targets, weights).dataSync()[0], 5);
     const f = (x: tf.Tensor) => crossEntropySumFast(x as tf.Tensor2D, targets, weights);

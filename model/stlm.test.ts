@@ -85,6 +85,23 @@ describe('StlmModel', () => {
     model.setWeights(w0);
   });
 
+  it('fast ops (custom gradients) and plain tfjs autograd give the same loss and gradient', () => {
+    const plain = StlmModel.create(cfg, 42, { ops: 'plain' });
+    const batch = examples.slice(0, 3);
+    const a = model.trainStep(batch);
+    const b = plain.trainStep(batch);
+    plain.dispose();
+    expect(a.loss).toBeCloseTo(b.loss, 5);
+    let worst = 0;
+    let largest = 0;
+    for (let i = 0; i < a.grads.length; i++) {
+      worst = Math.max(worst, Math.abs(a.grads[i] - b.grads[i]));
+      largest = Math.max(largest, Math.abs(b.grads[i]));
+    }
+    expect(largest).toBeGreaterThan(1e-2);
+    expect(worst).toBeLessThan(1e-5);
+  });
+
   it('exports and imports weights bit-exactly; the same seed gives the same weights and loss', () => {
     const w = model.getWeights();
     const other = StlmModel.create(cfg, 7);
