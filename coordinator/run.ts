@@ -19,7 +19,7 @@ import { createMetrics } from './metrics.ts';
 import type { PeerRegistry } from './peer-registry.ts';
 import { TrainingState } from './training-state.ts';
 import { TrainingLoop, type RoundDetail } from './training-loop.ts';
-import type { CheckpointRecord, CoordinatorStatus, RoundRecord } from './status.ts';
+import { roundTiming, type CheckpointRecord, type CoordinatorStatus, type RoundRecord } from './status.ts';
 
 export interface Run {
   runId: string;
@@ -120,7 +120,7 @@ export async function createRun(
     minPeers: settings.minPeers,
     maxRounds: settings.maxRounds > 0 ? settings.maxRounds : Number.POSITIVE_INFINITY,
     afterRound: async (record, detail) => {
-      history.push(record);
+      history.push({ ...record, timing: roundTiming(detail) });
       if (history.length > RECENT_ROUNDS) history.shift();
       metrics.observeRound(record, detail);
       metrics.setPeers(countByKind(registry));

@@ -12,6 +12,25 @@ export interface RoundRecord {
   rejected: number;
   durationMs: number;
   at: string;
+  /** Where the round's time went (the dashboard's round time split); see roundTiming(). */
+  timing?: RoundTiming;
+}
+
+export interface RoundTiming {
+  /** The slowest accepted peer's compute + encode time: the round cannot end before it. */
+  computeMs: number;
+  /** The rest of the wait for results: sending assignments and results, queuing. */
+  transferMs: number;
+  /** Screening + aggregation + optimizer step. */
+  aggregationMs: number;
+  /** Sending the new model state. */
+  broadcastMs: number;
+}
+
+/** Splits a round's wall time from its detail (waitMs covers compute + transfer of the slowest peer). */
+export function roundTiming(d: { waitMs: number; aggregateMs: number; broadcastMs: number; accepted: Array<{ computeMs: number; encodeMs: number }> }): RoundTiming {
+  const computeMs = d.accepted.reduce((m, a) => Math.max(m, a.computeMs + a.encodeMs), 0);
+  return { computeMs, transferMs: Math.max(0, d.waitMs - computeMs), aggregationMs: d.aggregateMs, broadcastMs: d.broadcastMs };
 }
 
 export interface CheckpointRecord {

@@ -62,6 +62,7 @@ const PHASES: Array<{ key: string[]; label: string; color: string }> = [
   { key: ['computeMs'], label: 'compute', color: '#2563eb' },
   { key: ['transferMs', 'networkMs', 'commMs'], label: 'transfer', color: '#f59e0b' },
   { key: ['aggregationMs', 'aggregateMs'], label: 'aggregation', color: '#16a34a' },
+  { key: ['broadcastMs'], label: 'broadcast', color: '#9333ea' },
 ];
 
 /** The last round's time, split into phases when the coordinator reports them. */
