@@ -5,6 +5,7 @@ import { killAll, startCoordinatorProcess, startPeerProcess, waitFor } from './c
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { CheckpointStore } from '../coordinator/checkpoint.ts';
 
 const runDir = mkdtempSync(path.join(tmpdir(), 'stlm-train-'));
 
@@ -43,5 +44,15 @@ describe('coordinator + 2 Node peers', () => {
     expect(final.recentLoss.every((r) => r.peers === 2)).toBe(true);
     expect(final.bytesProcessed).toBeGreaterThan(0);
     for (const p of peers) expect(p.output()).not.toMatch(/ERR_/);
+
+    // SIGTERM: the coordinator writes a checkpoint of the round it reached, then exits cleanly.
+    const reached = (await coord.status()).round;
+    coord.kill('SIGTERM');
+    expect(await coord.exited).toBe(0);
+    const store = new CheckpointStore(runDir);
+    const ck = await store.latest();
+    expect(ck).not.toBeNull();
+    expect(ck!.state.round).toBeGreaterThanOrEqual(reached);
+    expect(ck!.history?.validation.length).toBeGreaterThanOrEqual(5);
   });
 });
