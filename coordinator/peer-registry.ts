@@ -23,6 +23,8 @@ export interface PeerEntry<M> {
   roundsContributed: number;
   bytesContributed: number;
   rejected: number;
+  /** Rejections since this peer's last accepted result (a peer that keeps failing is dropped). */
+  rejectedInARow: number;
   /** Last reason a result from this peer was rejected or a message was invalid. */
   lastRejection: string | undefined;
   /** Ends this peer's session with a coded error (set by the session that owns the peer). */
@@ -59,6 +61,7 @@ export class PeerRegistry<M> {
       roundsContributed: 0,
       bytesContributed: 0,
       rejected: 0,
+      rejectedInARow: 0,
       lastRejection: undefined,
       kick: undefined,
     };
@@ -112,17 +115,21 @@ export class PeerRegistry<M> {
     const p = this.peers.get(id);
     if (!p) return;
     p.roundsContributed += 1;
+    p.rejectedInARow = 0;
     p.bytesContributed += bytes;
     const rate = elapsedMs > 0 ? (bytes * 1000) / elapsedMs : 0;
     // Exponential smoothing: one slow round (GC pause, tab in background) should not dominate.
     p.bytesPerSec = p.bytesPerSec === 0 ? rate : 0.7 * p.bytesPerSec + 0.3 * rate;
   }
 
-  recordRejection(id: string, reason: string): void {
+  /** Counts a rejection; returns how many in a row this peer has now (0 if it is unknown). */
+  recordRejection(id: string, reason: string): number {
     const p = this.peers.get(id);
-    if (!p) return;
+    if (!p) return 0;
     p.rejected += 1;
+    p.rejectedInARow += 1;
     p.lastRejection = reason;
+    return p.rejectedInARow;
   }
 
   summaries(): PeerSummary[] {

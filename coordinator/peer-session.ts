@@ -33,7 +33,6 @@ export function handleSocket(socket: Socket, ctx: SessionContext): void {
   let peerId: string | undefined;
   let link: ReturnType<typeof createCoordinatorLink> | undefined;
   let closed = false;
-  let rejectionsInARow = 0;
 
   const emit = (msg: Message) => socket.emit('msg', encodeMessage(msg));
   const refuse = (code: string, message: string) => {
@@ -44,15 +43,22 @@ export function handleSocket(socket: Socket, ctx: SessionContext): void {
     } catch {
       // socket already gone
     }
-    close();
-    setTimeout(() => socket.disconnect(true), CLOSE_DELAY_MS);
+    // The peer leaves the run now; its connections close a moment later, so that the error (on the
+    // socket) reaches it before the data channel's close does.
+    close(CLOSE_DELAY_MS);
   };
-  const close = () => {
+  const close = (linger = 0) => {
     if (closed) return;
     closed = true;
     clearTimeout(joinTimer);
-    link?.destroy();
     if (peerId) ctx.registry.remove(peerId);
+    const l = link;
+    const end = () => {
+      l?.destroy();
+      socket.disconnect(true);
+    };
+    if (linger > 0) setTimeout(end, linger);
+    else end();
   };
   const joinTimer = setTimeout(() => refuse('ERR_JOIN_TIMEOUT', `no join message within ${JOIN_TIMEOUT_MS} ms`), JOIN_TIMEOUT_MS);
 
@@ -117,7 +123,6 @@ export function handleSocket(socket: Socket, ctx: SessionContext): void {
         peer.on('close', () => {
           if (!closed) log.info({ peer: id }, 'data channel closed');
           close();
-          socket.disconnect(true);
         });
         log.info({ peer: id }, 'data channel open; sending the model');
         ctx.loop.admit(entry);
@@ -137,16 +142,14 @@ export function handleSocket(socket: Socket, ctx: SessionContext): void {
         return ctx.loop.markReady(entry, msg.version);
       case 'result': {
         const why = ctx.loop.offerResult(entry, msg);
-        if (why === undefined) {
-          rejectionsInARow = 0;
-          return;
-        }
+        if (why === undefined) return;
         if (why === 'stale' || why === 'no round in progress' || why === 'unassigned') {
           log.info({ peer: peerId, round: msg.round, version: msg.version, why }, 'late result ignored');
           return;
         }
-        ctx.registry.recordRejection(peerId, why);
-        if (++rejectionsInARow >= ctx.maxRejectionsInARow) return refuse('ERR_RESULT_REJECTED', `result rejected: ${why}`);
+        if (ctx.registry.recordRejection(peerId, why) >= ctx.maxRejectionsInARow) {
+          return refuse('ERR_RESULT_REJECTED', `${ctx.maxRejectionsInARow} results rejected in a row, last: ${why}`);
+        }
         try {
           entry.link?.send({ type: 'error', code: 'ERR_RESULT_REJECTED', message: `result rejected: ${why}`, fatal: false });
         } catch {
@@ -162,13 +165,11 @@ export function handleSocket(socket: Socket, ctx: SessionContext): void {
         ctx.registry.recordRejection(peerId, msg.code);
         if (msg.fatal) {
           close();
-          socket.disconnect(true);
         } else ctx.loop.abandon(peerId);
         return;
       case 'leave':
         log.info({ peer: peerId, reason: msg.reason }, 'peer left');
         close();
-        socket.disconnect(true);
         return;
       default:
         refuse('ERR_UNEXPECTED', `"${msg.type}" is not allowed from a peer on the data channel`);

@@ -39,6 +39,8 @@ export interface Run {
 
 const RECENT_ROUNDS = 200;
 const HEARTBEAT_MS = 2_000;
+/** A peer whose results keep failing screening is dropped after this many in a row. */
+export const MAX_REJECTIONS_IN_A_ROW = 3;
 
 export async function createRun(
   settings: CoordinatorSettings,
@@ -118,6 +120,7 @@ export async function createRun(
     batchSize: settings.batchSize,
     localSteps: settings.localSteps,
     minPeers: settings.minPeers,
+    maxRejectionsInARow: MAX_REJECTIONS_IN_A_ROW,
     maxRounds: settings.maxRounds > 0 ? settings.maxRounds : Number.POSITIVE_INFINITY,
     afterRound: async (record, detail) => {
       history.push({ ...record, timing: roundTiming(detail) });
@@ -183,6 +186,7 @@ export async function createRun(
       lastValidationBpb: validation.at(-1)?.bpb ?? null,
       validation,
       bytesProcessed: state.bytesProcessed,
+      data: dataset.stats(),
       checkpoints: checkpoints.slice(-20),
       startedAt,
     }),

@@ -10,7 +10,7 @@ import type { Message } from '../protocol/messages.ts';
 import { PeerRegistry } from './peer-registry.ts';
 import { handleSocket } from './peer-session.ts';
 import { createWebRouter } from './web.ts';
-import { createRun, type Run } from './run.ts';
+import { createRun, MAX_REJECTIONS_IN_A_ROW, type Run } from './run.ts';
 import type { RoundDetail } from './training-loop.ts';
 import type { RoundRecord } from './status.ts';
 
@@ -70,7 +70,7 @@ export async function startCoordinator(settings: CoordinatorSettings, opts: Star
       iceServers: settings.iceServers,
       dataChannelTimeoutMs: settings.dataChannelTimeoutMs,
       welcome: run.welcome,
-      maxRejectionsInARow: 3,
+      maxRejectionsInARow: MAX_REJECTIONS_IN_A_ROW,
     }),
   );
 

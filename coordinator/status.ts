@@ -1,5 +1,6 @@
 // The shape of GET /api/status: everything a dashboard or a script needs to see how the run is going.
 import type { PeerSummary } from './peer-registry.ts';
+import type { DatasetStats } from './dataset.ts';
 
 export interface RoundRecord {
   round: number;
@@ -57,6 +58,8 @@ export interface CoordinatorStatus {
   lastValidationBpb: number | null;
   validation: Array<{ round: number; bpb: number }>;
   bytesProcessed: number;
+  /** Where the run is in its data: epoch, progress, outstanding and requeued batches. */
+  data: DatasetStats;
   checkpoints: CheckpointRecord[];
   startedAt: string;
 }

@@ -27,6 +27,8 @@ export interface TrainingLoopOptions {
   batchSize: number;
   /** 1 = synchronous data parallel; H > 1 = H inner steps per peer per round (DiLoCo). */
   localSteps: number;
+  /** A peer whose results are rejected this many times in a row is dropped. */
+  maxRejectionsInARow: number;
   /** Rounds wait until at least this many peers hold the current model. */
   minPeers: number;
   /** Stop after this many rounds (Infinity: run until stopped). */
@@ -225,8 +227,9 @@ export class TrainingLoop {
     const accepted = screened.accepted.filter((c) => c.weight > 0 && Number.isFinite(collector.results.get(c.peerId)!.loss));
     const requeue = new Set(collector.unfinishedBatchIds());
     for (const rej of detail.rejected) {
-      registry.recordRejection(rej.peerId, rej.reason);
-      this.notifyRejected(rej.peerId, round, rej.reason);
+      if (registry.recordRejection(rej.peerId, rej.reason) >= this.o.maxRejectionsInARow) {
+        registry.get(rej.peerId)?.kick?.('ERR_RESULT_REJECTED', `${this.o.maxRejectionsInARow} results rejected in a row, last: ${rej.reason}`);
+      } else this.notifyRejected(rej.peerId, round, rej.reason);
       for (const id of assignments.get(rej.peerId)?.batchIds ?? []) requeue.add(id);
     }
     for (const id of requeue) dataset.requeue(id);

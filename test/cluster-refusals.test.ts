@@ -8,7 +8,7 @@ import wrtc from '@roamhq/wrtc';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { PROTOCOL_VERSION, decodeMessage, encodeMessage, type Message } from '../protocol/messages.ts';
+import { PROTOCOL_VERSION, decodeMessage, encodeMessage, type Message, type MessageOf } from '../protocol/messages.ts';
 import { CODEC_IDS } from '../protocol/codecs/index.ts';
 import { allocPayload, sealPayload, CODEC_HEADER_BYTES } from '../protocol/codecs/header.ts';
 import { connectToCoordinator, type CoordinatorConnection, type IoLike } from '../peer/core/connect.ts';
@@ -111,27 +111,33 @@ describe('refusals', () => {
     expect((await coord.status()).peers.some((p) => p.backend === 'mute')).toBe(false);
   });
 
-  it('rejects NaN results with ERR_RESULT_REJECTED and counts them; drops a peer sending malformed frames', async () => {
+  it('rejects NaN results with ERR_RESULT_REJECTED, counts them, and drops a peer that keeps sending them', async () => {
     const numParams = (await coord.status()).numParams;
     const evil = await connectEvil();
-    const errors: Message[] = [];
-    let nanSent = 0;
+    const errors: Array<MessageOf<'error'>> = [];
     evil.transport.onMessage((m) => {
-      if (m.type === 'model-state') evil.transport.send({ type: 'ready', version: m.version, backend: 'evil' } as Message);
+      if (m.type === 'model-state') void evil.transport.send({ type: 'ready', version: m.version, backend: 'evil' });
       if (m.type === 'error') errors.push(m);
-      if (m.type === 'assignment' && nanSent < 2) {
-        nanSent++;
-        evil.transport.send({
+      if (m.type === 'assignment') {
+        void evil.transport.send({
           type: 'result', round: m.round, version: m.version, batchIds: m.batches.map((b) => b.batchId), loss: 1, bytes: 100,
           gradient: nanPayload(numParams), computeMs: 1, encodeMs: 1,
-        } as Message);
+        });
       }
     });
-    await waitFor('a rejection', () => (errors.some((e) => e.type === 'error' && e.code === 'ERR_RESULT_REJECTED') ? true : undefined), 60_000, coord);
-    const s = await coord.status();
-    expect(s.peers.find((p) => p.backend === 'evil')!.rejected).toBeGreaterThanOrEqual(1);
+    const reason = await evil.closed;
+    // Two non-fatal rejections over the data channel, then the fatal one on the socket.
+    expect(errors.filter((e) => e.code === 'ERR_RESULT_REJECTED' && !e.fatal).length).toBeGreaterThanOrEqual(2);
+    expect(reason).toMatch(/^ERR_RESULT_REJECTED: 3 results rejected in a row, last: undecodable gradient: NON_FINITE/);
+    await expectHonestStillTraining();
+  });
 
-    // Bytes that are no protocol frame at all: the coordinator drops this peer with a coded error.
+  it('drops a peer that puts bytes on the data channel that are no protocol frame', async () => {
+    const evil = await connectEvil();
+    evil.transport.onMessage((m) => {
+      if (m.type === 'model-state') void evil.transport.send({ type: 'ready', version: m.version, backend: 'evil' });
+    });
+    await waitFor('the evil peer registered', async () => ((await coord.status()).peers.some((p) => p.backend === 'evil') ? true : undefined), 30_000, coord);
     evil.peer.send(new Uint8Array([0xde, 0xad, 0xbe, 0xef, 0, 0, 0, 0, 1, 2, 3]));
     const reason = await evil.closed;
     expect(reason).toMatch(/^(MALFORMED|CHECKSUM|INVALID): .*data channel/);

@@ -31,7 +31,7 @@ function setup(localSteps: number) {
   coordinator.onMessage((m) => received.push(m));
   const welcome: MessageOf<'welcome'> = {
     type: 'welcome', protocolVersion: PROTOCOL_VERSION, peerId: 'p1', runId: 'r', config: config as unknown as ModelConfigJson,
-    seed: 5, codec: 'fp32', localSteps, iceServers: [], heartbeatMs: 60_000, innerOptimizer: { ...DEFAULT_ADAMW },
+    seed: 5, codec: 'fp32', localSteps, iceServers: [], heartbeatMs: 60_000, innerOptimizer: { beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1, clipNorm: 1 },
   };
   trainer = runPeer({ transport: peerSide, welcome, backendName: 'wasm', createModel: (c, seed) => StlmModel.create(c, seed) });
   const next = async (type: Message['type']) => {
