@@ -118,6 +118,7 @@ export async function createRun(
     deadline,
     logger,
     batchSize: settings.batchSize,
+    codec: settings.codec,
     localSteps: settings.localSteps,
     minPeers: settings.minPeers,
     maxRejectionsInARow: MAX_REJECTIONS_IN_A_ROW,

@@ -3,10 +3,10 @@
 // are never applied; the accepted results are screened, averaged by byte count and applied to the master
 // weights (AdamW, or DiLoCo's outer Nesterov step in local-steps mode); the new full fp32 weights go out.
 //
-// Why full fp32 weights each round: it is the one broadcast that keeps every replica bit-identical without
-// trusting peers to replay the optimizer the same way (browser and Node round differently in Math.pow/exp),
-// late joiners need nothing else, and on loopback it costs 4 bytes per parameter per peer per round
-// (measured in bench/cluster.ts). Local-steps mode divides that cost by H.
+// The new weights go out as data, never as "apply this gradient yourself": peers need not replay the optimizer
+// bit for bit (browsers and Node may round Math.pow/exp differently). With the fp32 codec that is the full
+// fp32 weights (exact: a run equals one process); with a lossy codec a compressed delta against a replica
+// the coordinator tracks (model-broadcast.ts), about 4x fewer bytes. Local-steps mode divides both by H.
 import type { Logger } from 'pino';
 import type { Message } from '../protocol/messages.ts';
 import { decodeGradient } from '../protocol/codecs/index.ts';
@@ -17,6 +17,7 @@ import type { DeadlineEstimator } from './deadline.ts';
 import { screenContributions } from './aggregate/index.ts';
 import type { TrainingState } from './training-state.ts';
 import type { RoundRecord } from './status.ts';
+import { broadcastCodecFor, ModelBroadcast } from './model-broadcast.ts';
 
 export interface TrainingLoopOptions {
   state: TrainingState;
@@ -27,6 +28,8 @@ export interface TrainingLoopOptions {
   batchSize: number;
   /** 1 = synchronous data parallel; H > 1 = H inner steps per peer per round (DiLoCo). */
   localSteps: number;
+  /** The peers' gradient codec; it also picks how new weights go out (see model-broadcast.ts). */
+  codec: string;
   /** A peer whose results are rejected this many times in a row is dropped. */
   maxRejectionsInARow: number;
   /** Rounds wait until at least this many peers hold the current model. */
@@ -74,7 +77,10 @@ export class TrainingLoop {
   /** An admin paused the run: no new round starts until resume(). */
   paused = false;
 
+  private readonly broadcast: ModelBroadcast;
+
   constructor(private readonly o: TrainingLoopOptions) {
+    this.broadcast = new ModelBroadcast(o.state.weights, broadcastCodecFor(o.codec));
     o.registry.onRemoved((p) => {
       this.collector?.drop(p.id);
       o.deadline.forget(p.id);
@@ -239,6 +245,7 @@ export class TrainingLoop {
     let bytes = 0;
     if (accepted.length > 0) {
       state.applyUpdate(state.aggregate(accepted));
+      this.broadcast.advance(version, state.version);
       for (const c of accepted) {
         const r = collector.results.get(c.peerId)!;
         lossSum += r.loss * r.bytes;
@@ -274,19 +281,14 @@ export class TrainingLoop {
     await this.o.afterRound?.(record, detail);
   }
 
-  /** Sends the full current weights to one peer; returns the bytes sent (0 if the send failed). */
+  /** Sends the current model to one peer (a delta if it holds the previous version); returns the bytes sent. */
   private sendModel(p: PeerEntry<Message>): number {
     const { state, registry } = this.o;
-    const weights = state.weights;
+    const msg = this.broadcast.messageFor(p.sentVersion, state.version, state.round);
     try {
-      p.link!.send({
-        type: 'model-state',
-        version: state.version,
-        round: state.round,
-        weights: new Uint8Array(weights.buffer, weights.byteOffset, weights.byteLength),
-      });
+      p.link!.send(msg);
       p.sentVersion = state.version;
-      return weights.byteLength;
+      return msg.weights.byteLength;
     } catch (e) {
       this.o.logger.warn({ peer: p.id, err: (e as Error).message }, 'could not send the model; dropping peer');
       registry.remove(p.id);

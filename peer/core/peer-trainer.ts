@@ -3,7 +3,7 @@
 // Platform-free: the transport and the model factory are passed in.
 import type { MessageTransport } from '../../protocol/transport.ts';
 import type { Message, MessageOf } from '../../protocol/messages.ts';
-import { ErrorFeedback, codecByName } from '../../protocol/codecs/index.ts';
+import { ErrorFeedback, codecByName, decodeGradient } from '../../protocol/codecs/index.ts';
 import { AdamW } from '../../model/adamw.ts';
 import type { StlmConfig } from '../../model/config.ts';
 import { decayMaskFromManifest, type ParamManifest } from '../../model/params.ts';
@@ -35,6 +35,8 @@ const HEARTBEAT_DEFAULT_MS = 2_000;
 export class PeerTrainer {
   readonly stats: PeerStats;
   private model: PeerModel | undefined;
+  /** The weights of the model version this peer holds (deltas are added to them). */
+  private weights: Float32Array | undefined;
   private feedback: ErrorFeedback | undefined;
   private inner: AdamW | undefined;
   private queue: Promise<void> = Promise.resolve();
@@ -91,10 +93,23 @@ export class PeerTrainer {
     const { welcome } = this.opts;
     // The model validates the config's fields itself (StlmModel.create → validateConfig).
     if (!this.model) this.model = await this.opts.createModel(welcome.config as unknown as StlmConfig, welcome.seed);
-    const weights = new Float32Array(msg.weights.buffer.slice(msg.weights.byteOffset, msg.weights.byteOffset + msg.weights.byteLength));
-    if (weights.length !== this.model.numParams) {
-      throw new Error(`model state has ${weights.length} parameters, the model has ${this.model.numParams}`);
+    let weights: Float32Array;
+    if (msg.encoding === 'delta') {
+      // A compressed update against the version this peer holds (coordinator/model-broadcast.ts).
+      if (!this.weights || msg.baseVersion !== this.stats.modelVersion) {
+        throw new Error(`model delta against version ${msg.baseVersion}, but this peer holds ${this.stats.modelVersion}`);
+      }
+      const d = decodeGradient(msg.weights, this.model.numParams);
+      if (!d.ok) throw new Error(`undecodable model delta: ${d.error.message}`);
+      weights = this.weights;
+      for (let i = 0; i < weights.length; i++) weights[i] = weights[i]! + d.vector[i]!;
+    } else {
+      weights = new Float32Array(msg.weights.buffer.slice(msg.weights.byteOffset, msg.weights.byteOffset + msg.weights.byteLength));
+      if (weights.length !== this.model.numParams) {
+        throw new Error(`model state has ${weights.length} parameters, the model has ${this.model.numParams}`);
+      }
     }
+    this.weights = weights;
     this.model.setWeights(weights);
     this.stats.wireBytesIn += msg.weights.byteLength;
     this.emit({ state: 'ready', modelVersion: msg.version, round: msg.round });
@@ -118,8 +133,8 @@ export class PeerTrainer {
     } else {
       // Local-steps mode (DiLoCo): H inner AdamW steps, then send old − new as the pseudo-gradient.
       // The inner optimizer state stays on this peer across rounds, as in DiLoCo.
-      const start = model.getWeights().slice();
-      const w = model.getWeights().slice();
+      const start = this.weights ?? model.getWeights();
+      const w = start.slice();
       this.inner ??= new AdamW(model.numParams, {
         ...this.opts.welcome.innerOptimizer,
         decayMask: decayMaskFromManifest(model.manifest),
