@@ -24,4 +24,5 @@ export { bitsPerByte } from './evaluate.ts';
 export { generate } from './generate.ts';
 export type { GenerateOptions } from './generate.ts';
 export { crc32 } from './crc32.ts';
+export { FLOP_COUNTING_METHOD, denseStepShapes, forwardMatMuls, trainingFlops } from './flops.ts';
 export { Prng } from './prng.ts';
