@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { setupBackend } from './backend.ts';
 import { resolveConfig } from './config.ts';
-import { BYTE_VOCAB, splitIntoExamples, textToBytes } from './bytes.ts';
+import { BYTE_VOCAB, chunkEnds, splitIntoExamples, textToBytes } from './bytes.ts';
+import { encodeBatch } from './batch.ts';
 import { StlmModel } from './stlm.ts';
 import { LocalTrainer } from './trainer.ts';
 import { generate } from './generate.ts';
@@ -100,6 +101,24 @@ describe('StlmModel', () => {
     }
     expect(largest).toBeGreaterThan(1e-2);
     expect(worst).toBeLessThan(1e-5);
+  });
+
+  it('is causal: the prediction of a byte never depends on that byte or later ones', () => {
+    const a = textToBytes('one two three four five');
+    const b = a.slice();
+    const k = 10; // 'h' in "three": not a delimiter, so the chunks stay the same
+    b[k] = 'x'.charCodeAt(0);
+    const la = model.logProbs(encodeBatch([a], cfg));
+    const lb = model.logProbs(encodeBatch([b], cfg));
+    const ends = chunkEnds(a, cfg.chunkBytes);
+    const rowOf = (i: number) => {
+      const t = ends.findIndex((e) => e > i);
+      return t * cfg.chunkBytes + (i - (t === 0 ? 0 : ends[t - 1]));
+    };
+    const row = (l: Float32Array, i: number) => Array.from(l.subarray(rowOf(i) * BYTE_VOCAB, (rowOf(i) + 1) * BYTE_VOCAB));
+    for (let i = 0; i <= k; i++) expect(row(lb, i), `byte ${i}`).toEqual(row(la, i));
+    const later = Array.from({ length: a.length - k - 1 }, (_, j) => k + 1 + j);
+    expect(later.some((i) => row(lb, i).some((v, j) => v !== row(la, i)[j]))).toBe(true);
   });
 
   it('exports and imports weights bit-exactly; the same seed gives the same weights and loss', () => {
