@@ -1,6 +1,9 @@
 // Loads a weights file from disk into a model, with errors that name the file.
 import { readFile } from 'node:fs/promises';
-import { StlmModel, decodeWeightsFile, type WeightsFile } from '../model/index.ts';
+import { StlmModel, decodeWeightsFile, sameManifest, type WeightsFile } from '../model/index.ts';
+import { modelManifest } from '../model/layout.ts';
+
+const modelManifestOf = (file: WeightsFile) => modelManifest(file.config);
 
 export async function loadModelFile(path: string): Promise<{ model: StlmModel; file: WeightsFile }> {
   let bytes: Uint8Array;
@@ -15,7 +18,8 @@ export async function loadModelFile(path: string): Promise<{ model: StlmModel; f
   } catch (e) {
     throw new Error(`${path}: ${(e as Error).message}`);
   }
-  const model = StlmModel.create(file.config, 0);
-  model.setWeights(file.weights);
-  return { model, file };
+  if (!sameManifest(file.manifest, modelManifestOf(file))) {
+    throw new Error(`${path}: its parameter layout does not match the model its config describes`);
+  }
+  return { model: StlmModel.fromWeights(file.config, file.weights), file };
 }

@@ -127,6 +127,9 @@ describe('StlmModel', () => {
     expect(other.getWeights()).not.toEqual(w);
     other.setWeights(w);
     expect(new Uint32Array(other.getWeights().buffer)).toEqual(new Uint32Array(w.buffer));
+    const rebuilt = StlmModel.fromWeights(cfg, w);
+    expect(new Uint32Array(rebuilt.getWeights().buffer)).toEqual(new Uint32Array(w.buffer));
+    rebuilt.dispose();
     const twin = StlmModel.create(cfg, 42);
     const a = StlmModel.create(cfg, 42);
     expect(new Uint32Array(twin.getWeights().buffer)).toEqual(new Uint32Array(a.getWeights().buffer));

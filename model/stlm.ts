@@ -48,6 +48,11 @@ export class StlmModel {
     return new StlmModel(config, initWeights(config, seed), opts);
   }
 
+  /** A model with the given weights (e.g. from decodeWeightsFile), laid out by the config's manifest. */
+  static fromWeights(cfg: StlmConfig, weights: Float32Array, opts: StlmModelOptions = {}): StlmModel {
+    return new StlmModel(validateConfig({ ...cfg }), weights, opts);
+  }
+
   /** All weights as one flat array (a copy), laid out by `manifest`. */
   getWeights(): Float32Array {
     this.guard();
