@@ -51,7 +51,10 @@ export function register(program: Command): void {
           `  join a Node peer:   node bin/stlm.mjs peer --url ${coordinator.url} --token ${settings.token}\n` +
           `  dashboard:          ${coordinator.url}/dashboard   (admin token: ${settings.adminToken})\n` +
           `  status:             ${coordinator.url}/api/status   metrics: ${coordinator.url}/metrics\n` +
-          `  checkpoints:        ${settings.runDir}\n\n`,
+          `  checkpoints:        ${settings.runDir}\n` +
+          (settings.host === '0.0.0.0' || settings.host === '::'
+            ? `  (listening on all interfaces: from another device use this machine's address instead of 127.0.0.1)\n\n`
+            : '\n'),
       );
       let stopping = false;
       const shutdown = async (signal: string) => {
