@@ -34,9 +34,9 @@ export function transposeLast(x: tf.Tensor): tf.Tensor {
 
 /**
  * A copy of `x` under a new data id, for use as the right operand of a matMul. tfjs-wasm caches the packed
- * right operand of a matMul by its data id and does not notice a reshape: an upstream gradient that was
- * already the right operand under another shape (the same data reaches the embedding gradient and the
- * decoder projection gradient) silently gives wrong numbers. Measured, not guessed: see ops.test.ts.
+ * right operand of a matMul by its data id and does not notice a reshape: one upstream gradient that reaches
+ * two products under different shapes (a sum of reshaped products, as in the byte decoder's input) and is
+ * the right operand of both weight gradients silently gives wrong numbers. Measured: see ops.test.ts.
  */
 function freshB(x: tf.Tensor): tf.Tensor {
   return tf.clone(x);
