@@ -30,6 +30,7 @@ export function register(program: Command): void {
     .option('--outer-momentum <x>', 'outer Nesterov momentum in local-steps mode (DiLoCo: 0.9)', toFloat)
     .option('--ice-server <url>', 'STUN/TURN URL handed to peers (repeatable; turn:user:pass@host:port)', collect, [])
     .option('--data-channel-timeout <ms>', 'refuse a peer whose WebRTC data channel is not open after this long', toInt)
+    .option('--min-deadline <ms>', 'a round waits at least this long for a peer before requeuing its batch (default 2000)', toInt)
     .option('--heartbeat-timeout <ms>', 'drop a peer silent for this long (its batch is requeued)', toInt)
     .option('--seed <n>', 'seed for the model init and the data order', toInt)
     .option('--log-level <level>', 'pino log level', 'info')
@@ -105,6 +106,7 @@ interface CoordinatorCliOptions {
   iceServer: string[];
   dataChannelTimeout?: number;
   heartbeatTimeout?: number;
+  minDeadline?: number;
   seed?: number;
   logLevel: string;
 }
@@ -120,6 +122,7 @@ function cliOverrides(o: CoordinatorCliOptions): Record<string, unknown> {
   if (o.iceServer.length > 0) out.iceServers = o.iceServer.map(parseIceServer);
   if (o.dataChannelTimeout !== undefined) out.dataChannelTimeoutMs = o.dataChannelTimeout;
   if (o.heartbeatTimeout !== undefined) out.heartbeatTimeoutMs = o.heartbeatTimeout;
+  if (o.minDeadline !== undefined) out.deadline = { minMs: o.minDeadline };
   if (o.lr !== undefined) out.lr = o.lr;
   if (o.outerLr !== undefined) out.outerLr = o.outerLr;
   if (o.outerMomentum !== undefined) out.outerMomentum = o.outerMomentum;

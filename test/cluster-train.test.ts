@@ -18,7 +18,7 @@ describe('coordinator + 2 Node peers', () => {
   it('trains the tiny preset: validation bpb falls and both peers contribute', async () => {
     const coord = await startCoordinatorProcess([
       '--preset', 'tiny', '--run-dir', runDir, '--batch-size', '8', '--min-peers', '2', '--eval-every', '10',
-      '--checkpoint-every', '0', '--codec', 'int8', '--lr', '0.01', '--seed', '7',
+      '--checkpoint-every', '0', '--min-deadline', '30000', '--codec', 'int8', '--lr', '0.01', '--seed', '7',
     ]);
     const peers = [startPeerProcess(coord.url, coord.token), startPeerProcess(coord.url, coord.token)];
     const final = await waitFor(
@@ -40,7 +40,7 @@ describe('coordinator + 2 Node peers', () => {
       expect(p.roundsContributed).toBeGreaterThan(10);
       expect(p.rejected).toBe(0);
     }
-    // Every round had both peers once both were ready (min-peers 2), so bytes add up over two peers.
+    // Every round had both peers (min-peers 2, and a deadline generous enough for 2 busy cores).
     expect(final.recentLoss.every((r) => r.peers === 2)).toBe(true);
     expect(final.bytesProcessed).toBeGreaterThan(0);
     for (const p of peers) expect(p.output()).not.toMatch(/ERR_/);
