@@ -15,6 +15,7 @@ import { loadCorpus } from './corpus.ts';
 import { Dataset } from './dataset.ts';
 import { DeadlineEstimator } from './deadline.ts';
 import { CheckpointStore } from './checkpoint.ts';
+import { consolidateCheckpoint, summary } from './consolidate.ts';
 import { createMetrics } from './metrics.ts';
 import type { PeerRegistry } from './peer-registry.ts';
 import { TrainingState } from './training-state.ts';
@@ -33,6 +34,8 @@ export interface Run {
   readonly finished: Promise<void>;
   stop(): Promise<void>;
   checkpoint(reason: string): Promise<string | undefined>;
+  /** Writes a checkpoint and consolidates it (prune + int8, scored against the dense model); the summary. */
+  consolidate(): Promise<Record<string, unknown>>;
   /** Text sampled from the current master weights (the dashboard's sample box). */
   sample(prompt: string, maxBytes: number): { text: string; round: number };
 }
@@ -182,6 +185,7 @@ export async function createRun(
       codec: settings.codec,
       aggregator: settings.aggregator,
       waitingForPeers: loop.waitingForPeers,
+      paused: loop.paused,
       peers: registry.summaries(),
       recentLoss: history.slice(-50),
       lastValidationBpb: validation.at(-1)?.bpb ?? null,
@@ -204,6 +208,17 @@ export async function createRun(
       await finished.catch(() => {});
     },
     checkpoint: saveCheckpoint,
+    async consolidate() {
+      const path = await saveCheckpoint('consolidate');
+      if (!path) throw new Error('no checkpoint written');
+      const report = summary(
+        await consolidateCheckpoint(path, { validation: dataset.validationExamples(settings.validationExamples) }),
+      ) as unknown as Record<string, unknown>;
+      const record = checkpoints.find((c) => c.path === path);
+      if (record) record.consolidation = report;
+      logger.info({ path, sizeRatio: report.sizeRatio, bpbDelta: report.bpbDelta }, 'checkpoint consolidated');
+      return report;
+    },
     sample(prompt, maxBytes) {
       evalModel.setWeights(state.weights);
       const out = generate(evalModel, prompt, { maxBytes, temperature: 0.8, topK: 40, seed: state.round });

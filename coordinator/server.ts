@@ -54,6 +54,7 @@ export async function startCoordinator(settings: CoordinatorSettings, opts: Star
         pause: () => run.loop.pause(),
         resume: () => run.loop.resume(),
         checkpoint: () => run.checkpoint('admin'),
+        consolidate: () => run.consolidate(),
       },
       sample: async (prompt, maxBytes) => run.sample(prompt, maxBytes),
     }),

@@ -38,6 +38,8 @@ export interface CheckpointRecord {
   round: number;
   path: string;
   at: string;
+  /** Set once this checkpoint was consolidated (coordinator/consolidate.ts's summary: size, sparsity, bpb). */
+  consolidation?: Record<string, unknown>;
 }
 
 export interface CoordinatorStatus {
@@ -52,6 +54,8 @@ export interface CoordinatorStatus {
   aggregator: string;
   /** True while no round can start because no peer holds the current model. */
   waitingForPeers: boolean;
+  /** An admin paused the run (no new rounds until resumed). */
+  paused: boolean;
   peers: PeerSummary[];
   /** The last rounds, oldest first. */
   recentLoss: RoundRecord[];
