@@ -27,6 +27,10 @@ export interface PeerEntry<M> {
   rejectedInARow: number;
   /** Last reason a result from this peer was rejected or a message was invalid. */
   lastRejection: string | undefined;
+  /** When this peer last missed a round's deadline; it gets no new work until a result of it arrives again. */
+  missedAt: number | undefined;
+  /** When this peer's last result (current or late) arrived. */
+  lastResultAt: number;
   /** Ends this peer's session with a coded error (set by the session that owns the peer). */
   kick: ((code: string, reason: string) => void) | undefined;
 }
@@ -64,6 +68,8 @@ export class PeerRegistry<M> {
       rejectedInARow: 0,
       lastRejection: undefined,
       kick: undefined,
+      missedAt: undefined,
+      lastResultAt: 0,
     };
     this.peers.set(init.id, entry);
     return entry;
@@ -92,9 +98,14 @@ export class PeerRegistry<M> {
     if (p) p.lastSeen = Date.now();
   }
 
-  /** Peers holding the given model version and ready to train it. */
+  /** Peers holding the given model version and ready to train it. A peer that missed a deadline is left out
+   * until a result of it arrives (its late one proves it still computes), so a stuck peer costs one deadline,
+   * not one per round; a frozen one then falls to the liveness sweep. */
   readyAt(version: number): PeerEntry<M>[] {
-    return [...this.peers.values()].filter((p) => p.state === 'ready' && p.sentVersion === version && p.link);
+    return [...this.peers.values()].filter(
+      (p) =>
+        p.state === 'ready' && p.sentVersion === version && p.link && (p.missedAt === undefined || p.lastResultAt >= p.missedAt),
+    );
   }
 
   /** Peers with an open data channel that have received a model (they must receive every new one). */

@@ -141,6 +141,7 @@ export function handleSocket(socket: Socket, ctx: SessionContext): void {
         if (msg.backend) entry.backend = msg.backend;
         return ctx.loop.markReady(entry, msg.version);
       case 'result': {
+        entry.lastResultAt = Date.now();
         const why = ctx.loop.offerResult(entry, msg);
         if (why === undefined) return;
         if (why === 'stale' || why === 'no round in progress' || why === 'unassigned') {

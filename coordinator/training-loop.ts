@@ -202,7 +202,6 @@ export class TrainingLoop {
       for (const b of batches) for (const ex of b.examples) detail.wireBytesOut += ex.length;
       try {
         p.link!.send(msg);
-        registry.touch(p.id);
       } catch (e) {
         logger.warn({ peer: p.id, err: (e as Error).message }, 'could not send assignment; dropping peer');
         registry.remove(p.id);
@@ -216,6 +215,8 @@ export class TrainingLoop {
     for (const id of collector.latePeers()) {
       // The estimator slows its idea of this peer's speed, so its next deadline is longer.
       this.o.deadline.recordMiss(id, assignments.get(id)!.maxBytes, deadlineMs);
+      const late = registry.get(id);
+      if (late) late.missedAt = Date.now();
       logger.warn({ peer: id, round, deadlineMs }, 'peer missed the round deadline; its batches are requeued');
     }
 
