@@ -51,7 +51,23 @@ export async function createRun(
   logger: Logger,
   onRound?: (record: RoundRecord, detail: RoundDetail) => void,
 ): Promise<Run> {
-  const config = resolveConfig(settings.preset);
+  const store = new CheckpointStore(settings.runDir, { keep: settings.keepCheckpoints, warn: (m) => logger.warn(m) });
+  const ck = settings.resume ? await store.latest() : null;
+  if (settings.resume && !ck) throw new Error(`--resume: no usable checkpoint in ${settings.runDir}`);
+  if (ck) {
+    // What defines the run (model shape, data and its order) comes from the checkpoint, so that
+    // `--resume --run-dir DIR` alone continues exactly; flags such as --port or --codec still apply.
+    const saved = ck.settings as Partial<CoordinatorSettings>;
+    settings = {
+      ...settings,
+      preset: saved.preset ?? settings.preset,
+      seed: saved.seed ?? settings.seed,
+      data: saved.data,
+      validationFraction: saved.validationFraction ?? settings.validationFraction,
+      localSteps: saved.localSteps ?? settings.localSteps,
+    };
+  }
+  const config = ck ? ck.config : resolveConfig(settings.preset);
   await setupBackend(settings.backend ?? 'wasm');
   const corpus = await loadCorpus(settings.data);
   const dataset = Dataset.fromCorpus(corpus.bytes, config, {
@@ -69,15 +85,12 @@ export async function createRun(
     adamw: { ...settings.adamw, decayMask: decayMaskFromManifest(evalModel.manifest) },
     outer: settings.outer,
   });
-  const store = new CheckpointStore(settings.runDir, { keep: settings.keepCheckpoints, warn: (m) => logger.warn(m) });
   let runId = settings.runId;
   const history: RoundRecord[] = [];
   const validation: Array<{ round: number; bpb: number }> = [];
   const checkpoints: CheckpointRecord[] = [];
 
-  if (settings.resume) {
-    const ck = await store.latest();
-    if (!ck) throw new Error(`--resume: no checkpoint in ${settings.runDir}`);
+  if (ck) {
     state.restore(ck.state);
     dataset.importCursor(ck.dataCursor);
     runId = ck.runId;

@@ -77,9 +77,11 @@ describe('faults', () => {
     coord.kill('SIGKILL');
     await coord.exited;
 
-    coord = await startCoordinatorProcess([...args, '--port', String(port), '--resume']);
+    // Only the run directory: preset, seed and data come from the checkpoint.
+    coord = await startCoordinatorProcess(['--run-dir', runDir, '--port', String(port), '--resume', '--eval-every', '0']);
     const resumed = await coord.status();
     expect(resumed.round).toBeGreaterThanOrEqual(ckRound);
+    expect(resumed.preset).toBe('tiny');
     const rejoined = await waitFor('peer a rejoins and training continues', async () => {
       const s = await coord.status();
       return s.peers.length === 1 && s.round >= resumed.round + 2 ? s : undefined;
