@@ -3,7 +3,7 @@
 // this one session with a coded error; the coordinator and the other peers never notice.
 import type { Socket } from 'socket.io';
 import type { Logger } from 'pino';
-import { randomUUID } from 'node:crypto';
+import { randomUUID, timingSafeEqual } from 'node:crypto';
 import type SimplePeer from 'simple-peer';
 import { PROTOCOL_VERSION, decodeMessage, encodeMessage, type Message, type MessageOf } from '../protocol/messages.ts';
 import { MessageTransport, fromSimplePeer } from '../protocol/transport.ts';
@@ -98,7 +98,7 @@ export function handleSocket(socket: Socket, ctx: SessionContext): void {
         `protocol version ${msg.protocolVersion} is not supported; this coordinator speaks version ${PROTOCOL_VERSION}`,
       );
     }
-    if (msg.token !== ctx.token) return refuse('ERR_TOKEN', 'wrong or missing join token');
+    if (!sameToken(msg.token, ctx.token)) return refuse('ERR_TOKEN', 'wrong or missing join token');
     const id = randomUUID().slice(0, 8);
     peerId = id;
     const entry = ctx.registry.add({ id, kind: msg.kind, backend: msg.backend });
@@ -176,4 +176,11 @@ export function handleSocket(socket: Socket, ctx: SessionContext): void {
         refuse('ERR_UNEXPECTED', `"${msg.type}" is not allowed from a peer on the data channel`);
     }
   }
+}
+
+/** Constant-time comparison, so the time to refuse does not reveal how much of a token was right. */
+function sameToken(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
 }
