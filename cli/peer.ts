@@ -19,6 +19,7 @@ export function register(program: Command): void {
       const logger = pino({ name: 'peer', level: opts.logLevel }, pino.destination(2));
       const tty = opts.progress && process.stderr.isTTY;
       let lastLog = 0;
+      let lastDraw = 0;
       const handle = startNodePeer({
         url: opts.url,
         token: opts.token,
@@ -28,6 +29,9 @@ export function register(program: Command): void {
         protocolVersion: opts.protocolVersion,
         onStats: (s) => {
           if (tty) {
+            // At most ten redraws a second: the tiny preset finishes rounds in milliseconds.
+            if (Date.now() - lastDraw < 100 && s.state !== 'closed') return;
+            lastDraw = Date.now();
             process.stderr.write(`\r\x1b[2K${formatStatsLine(s)}`);
           } else if (s.state === 'ready' && Date.now() - lastLog > 5_000) {
             // Without a terminal, a log line every few seconds instead of a redrawn line.
