@@ -9,12 +9,11 @@
 // the coordinator tracks (model-broadcast.ts), about 4x fewer bytes. Local-steps mode divides both by H.
 import type { Logger } from 'pino';
 import type { Message } from '../protocol/messages.ts';
-import { decodeGradient } from '../protocol/codecs/index.ts';
 import type { PeerEntry, PeerRegistry } from './peer-registry.ts';
 import { RoundCollector, type RoundAssignment } from './round-collector.ts';
 import type { Dataset } from './dataset.ts';
 import type { DeadlineEstimator } from './deadline.ts';
-import { screenContributions } from './aggregate/index.ts';
+import { screenResults } from './screen-results.ts';
 import type { TrainingState } from './training-state.ts';
 import type { RoundRecord } from './status.ts';
 import { broadcastCodecFor, ModelBroadcast } from './model-broadcast.ts';
@@ -110,7 +109,7 @@ export class TrainingLoop {
       batchIds: msg.batchIds,
       bytes: msg.bytes,
       loss: msg.loss,
-      payload: { gradient: msg.gradient, computeMs: msg.computeMs, encodeMs: msg.encodeMs },
+      payload: { gradient: msg.gradient, computeMs: msg.computeMs, encodeMs: msg.encodeMs ?? 0 },
     });
     return outcome === 'accepted' ? undefined : outcome;
   }
@@ -200,6 +199,8 @@ export class TrainingLoop {
       deadlineMs = Math.max(deadlineMs, this.o.deadline.deadlineMs(p.id, maxBytes));
       const msg: Message = { type: 'assignment', round, version, batches, lr, localSteps: steps, roundPeers: peers.length };
       for (const b of batches) for (const ex of b.examples) detail.wireBytesOut += ex.length;
+      // Registered before sending, so that a peer dropped from here on is dropped from this round too.
+      this.collector = collector;
       try {
         p.link!.send(msg);
       } catch (e) {
@@ -222,16 +223,10 @@ export class TrainingLoop {
 
     // Decode, then screen: NaN/Inf, wrong length and norm outliers are rejected and counted per peer.
     const t1 = Date.now();
-    const decoded: Array<{ peerId: string; vector: Float32Array; weight: number }> = [];
-    for (const r of collector.results.values()) {
-      detail.wireBytesIn += r.payload.gradient.byteLength;
-      const g = decodeGradient(r.payload.gradient, state.numParams);
-      if (g.ok) decoded.push({ peerId: r.peerId, vector: g.vector, weight: r.bytes });
-      else detail.rejected.push({ peerId: r.peerId, reason: `undecodable gradient: ${g.error.message}` });
-    }
-    const screened = screenContributions(decoded, state.numParams);
-    for (const rej of screened.rejected) detail.rejected.push({ peerId: rej.peerId, reason: rej.reason });
-    const accepted = screened.accepted.filter((c) => c.weight > 0 && Number.isFinite(collector.results.get(c.peerId)!.loss));
+    const screened = screenResults(collector.results.values(), state.numParams);
+    const accepted = screened.accepted;
+    detail.rejected.push(...screened.rejected);
+    detail.wireBytesIn += screened.wireBytesIn;
     const requeue = new Set(collector.unfinishedBatchIds());
     for (const rej of detail.rejected) {
       if (registry.recordRejection(rej.peerId, rej.reason) >= this.o.maxRejectionsInARow) {
