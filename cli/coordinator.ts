@@ -40,9 +40,16 @@ export function register(program: Command): void {
         import('../coordinator/server.ts'),
       ]);
       const logger = pino({ name: 'coordinator', level: opts.logLevel }, pino.destination(2));
-      const overrides = cliOverrides(opts);
-      const settings = loadSettings({ configFile: opts.config, overrides });
-      const coordinator = await startCoordinator(settings, { logger });
+      let coordinator: Awaited<ReturnType<typeof startCoordinator>>;
+      let settings: ReturnType<typeof loadSettings>;
+      try {
+        settings = loadSettings({ configFile: opts.config, overrides: cliOverrides(opts) });
+        coordinator = await startCoordinator(settings, { logger });
+      } catch (e) {
+        // Bad settings, a busy port, a missing corpus or checkpoint: one clear line, no stack trace.
+        process.stderr.write(`stlm coordinator: ${(e as Error).message}\n`);
+        process.exit(2);
+      }
       const token = encodeURIComponent(settings.token);
       // Machine-readable first (tests read it), then the human instructions.
       process.stdout.write(`STLM_COORDINATOR_URL=${coordinator.url}\n`);
