@@ -10,7 +10,7 @@ import { decayMaskFromManifest } from '../model/params.ts';
 import { generate } from '../model/generate.ts';
 import { StlmModel } from '../model/stlm.ts';
 import { setupBackend } from '../model/backend.ts';
-import { bitsPerByte } from '../model/evaluate.ts';
+import { validationBitsPerByte } from './validation.ts';
 import { loadCorpus } from './corpus.ts';
 import { Dataset } from './dataset.ts';
 import { DeadlineEstimator } from './deadline.ts';
@@ -118,9 +118,9 @@ export async function createRun(
     return path;
   };
 
-  const validate = () => {
+  const validate = async () => {
     evalModel.setWeights(state.weights);
-    const bpb = bitsPerByte(evalModel, dataset.validationExamples(settings.validationExamples));
+    const bpb = await validationBitsPerByte(evalModel, dataset.validationExamples(settings.validationExamples));
     validation.push({ round: state.round, bpb });
     metrics.validationBpb.set(bpb);
     logger.info({ round: state.round, bpb }, 'validation');
@@ -145,7 +145,7 @@ export async function createRun(
       metrics.observeRound(record, detail);
       metrics.setPeers(countByKind(registry));
       onRound?.(record, detail);
-      if (settings.evalEvery > 0 && state.round % settings.evalEvery === 0) validate();
+      if (settings.evalEvery > 0 && state.round % settings.evalEvery === 0) await validate();
       if (settings.checkpointEvery > 0 && state.round % settings.checkpointEvery === 0) await saveCheckpoint('periodic');
     },
   });
@@ -209,8 +209,10 @@ export async function createRun(
       startedAt,
     }),
     start() {
-      if (validation.length === 0 && settings.evalEvery > 0) validate();
-      finished = loop.run().catch((e) => {
+      finished = (async () => {
+        if (validation.length === 0 && settings.evalEvery > 0) await validate();
+        await loop.run();
+      })().catch((e) => {
         logger.error({ err: e }, 'round loop failed');
         throw e;
       });
