@@ -23,7 +23,8 @@ export interface StlmConfig {
   ffnHidden: number;
   /** One FFN shared by all core layers (MobiLlama-style sharing, as in the STLM paper). On by default. */
   shareFfn: boolean;
-  /** Standard deviation of the normal init of weight matrices and embeddings. */
+  /** Standard deviation of the normal init of weight matrices and position embeddings (the byte embedding
+   * has its own, BYTE_EMBEDDING_INIT_STD in layout.ts). */
   initStd: number;
   /** Epsilon inside RMSNorm. */
   normEps: number;
