@@ -3,7 +3,8 @@
 // in-memory pair. Platform-free: only structural types, no DOM or Node imports.
 
 export interface DataChannelLike {
-  /** Sends one data-channel message (one frame). May throw if the channel is closed. */
+  /** Sends one data-channel message (one frame). Must copy `data` before returning (RTCDataChannel.send does):
+   *  the transport reuses its frame buffer. May throw if the channel is closed. */
   send(data: Uint8Array): void;
   /** Bytes queued by send() and not yet handed to the network. */
   readonly bufferedAmount: number;

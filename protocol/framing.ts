@@ -1,6 +1,7 @@
 // Splitting messages into data-channel frames and putting them back together. Pure logic (no channel, no
 // timers): the transport drives it. A frame is a 24-byte header and up to 64 KiB - 24 bytes of payload:
-//   [0] magic 0x53 ('S')  [1] frame format version  [2..4) reserved, 0
+//   [0] magic 0x53 ('S')  [1] frame format version  [2..4) u16 chunk size P: every frame but the last carries
+//   exactly P payload bytes, so frame i lands at offset i * P and reassembly copies each byte once
 //   [4..8) u32 message id  [8..12) u32 frame index  [12..16) u32 frame count  [16..20) u32 message length
 //   [20..24) u32 CRC-32 of header bytes 0..20 followed by the payload
 // All counters are 32-bit (disco's u16 id / u8 index capped a connection at 65,535 messages).
@@ -15,6 +16,7 @@ export const FRAME_HEADER_BYTES = 24;
 export const MAX_FRAME_BYTES = 64 * 1024;
 
 export interface FrameHeader {
+  chunkSize: number;
   messageId: number;
   index: number;
   count: number;
@@ -26,16 +28,27 @@ export function frameCount(length: number, frameBytes = MAX_FRAME_BYTES): number
   return Math.max(1, Math.ceil(length / (frameBytes - FRAME_HEADER_BYTES)));
 }
 
-/** Builds frame `index` of `message` (a fresh buffer: the channel may keep it until sent). */
-export function buildFrame(message: Uint8Array, messageId: number, index: number, frameBytes = MAX_FRAME_BYTES): Uint8Array {
+/**
+ * Builds frame `index` of `message`. Into `scratch` (at least `frameBytes` long) if given, which the caller
+ * may reuse once the channel's send() has returned (RTCDataChannel.send copies); else into a fresh buffer.
+ */
+export function buildFrame(
+  message: Uint8Array,
+  messageId: number,
+  index: number,
+  frameBytes = MAX_FRAME_BYTES,
+  scratch?: Uint8Array,
+): Uint8Array {
   const cap = frameBytes - FRAME_HEADER_BYTES;
   const count = frameCount(message.byteLength, frameBytes);
   const start = index * cap;
   const chunk = message.subarray(start, Math.min(message.byteLength, start + cap));
-  const frame = new Uint8Array(FRAME_HEADER_BYTES + chunk.byteLength);
-  const dv = new DataView(frame.buffer);
+  const size = FRAME_HEADER_BYTES + chunk.byteLength;
+  const frame = scratch ? scratch.subarray(0, size) : new Uint8Array(size);
+  const dv = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
   frame[0] = FRAME_MAGIC;
   frame[1] = FRAME_VERSION;
+  dv.setUint16(2, cap, true);
   dv.setUint32(4, messageId >>> 0, true);
   dv.setUint32(8, index, true);
   dv.setUint32(12, count, true);
@@ -58,6 +71,7 @@ export function parseFrame(frame: Uint8Array, maxMessageBytes: number): FrameHea
   const dv = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
   if (dv.getUint32(20, true) !== frameCrc(frame)) throw new ProtocolError('CHECKSUM', 'frame fails its CRC-32');
   const h: FrameHeader = {
+    chunkSize: dv.getUint16(2, true),
     messageId: dv.getUint32(4, true),
     index: dv.getUint32(8, true),
     count: dv.getUint32(12, true),
@@ -66,20 +80,27 @@ export function parseFrame(frame: Uint8Array, maxMessageBytes: number): FrameHea
   const payload = frame.subarray(FRAME_HEADER_BYTES);
   if (h.totalLength > maxMessageBytes) throw new ProtocolError('TOO_LARGE', `message of ${h.totalLength} bytes exceeds ${maxMessageBytes}`);
   if (h.count === 0 || h.index >= h.count) throw new ProtocolError('MALFORMED', `frame ${h.index} of ${h.count}`);
-  // Every frame but an empty message's carries at least one byte, and none more than a frame holds.
-  if (h.count > Math.max(1, h.totalLength) || h.totalLength > h.count * (MAX_FRAME_BYTES - FRAME_HEADER_BYTES)) {
-    throw new ProtocolError('MALFORMED', `${h.count} frames cannot carry ${h.totalLength} bytes`);
+  if (h.chunkSize === 0 || h.chunkSize > MAX_FRAME_BYTES - FRAME_HEADER_BYTES) {
+    throw new ProtocolError('MALFORMED', `chunk size ${h.chunkSize}`);
   }
-  if (payload.byteLength > h.totalLength) throw new ProtocolError('MALFORMED', 'frame payload longer than its message');
+  if (h.count !== Math.max(1, Math.ceil(h.totalLength / h.chunkSize))) {
+    throw new ProtocolError('MALFORMED', `${h.count} frames of ${h.chunkSize} bytes cannot carry ${h.totalLength} bytes`);
+  }
+  const expected = h.index < h.count - 1 ? h.chunkSize : h.totalLength - (h.count - 1) * h.chunkSize;
+  if (payload.byteLength !== expected) {
+    throw new ProtocolError('MALFORMED', `frame ${h.index} carries ${payload.byteLength} bytes, expected ${expected}`);
+  }
   return { ...h, payload };
 }
 
 interface Partial {
   count: number;
+  chunkSize: number;
   totalLength: number;
-  chunks: (Uint8Array | undefined)[];
+  /** The whole message, allocated at its first frame (its length is already counted against the limits). */
+  data: Uint8Array;
+  seen: Uint8Array;
   received: number;
-  receivedBytes: number;
   lastSeen: number;
 }
 
@@ -111,10 +132,7 @@ export class Reassembler {
     } catch (e) {
       return { error: e as ProtocolError };
     }
-    if (f.count === 1) {
-      if (f.payload.byteLength !== f.totalLength) return { error: new ProtocolError('MALFORMED', 'single frame shorter than its message') };
-      return { message: f.payload };
-    }
+    if (f.count === 1) return { message: f.payload };
     let p = this.partials.get(f.messageId);
     if (!p) {
       if (this.partials.size >= this.limits.maxPartialMessages) {
@@ -123,7 +141,10 @@ export class Reassembler {
       if (this.reservedBytes + f.totalLength > this.limits.maxReassemblyBytes) {
         return { error: new ProtocolError('OVERLOADED', `reassembly would hold more than ${this.limits.maxReassemblyBytes} bytes`) };
       }
-      p = { count: f.count, totalLength: f.totalLength, chunks: new Array(f.count), received: 0, receivedBytes: 0, lastSeen: now };
+      p = {
+        count: f.count, chunkSize: f.chunkSize, totalLength: f.totalLength, data: new Uint8Array(f.totalLength),
+        seen: new Uint8Array(f.count), received: 0, lastSeen: now,
+      };
       this.partials.set(f.messageId, p);
       this.reservedBytes += f.totalLength;
     }
@@ -131,24 +152,18 @@ export class Reassembler {
       this.remove(f.messageId);
       return { error: new ProtocolError('MALFORMED', `message ${f.messageId}: ${msg}`) };
     };
-    if (p.count !== f.count || p.totalLength !== f.totalLength) return drop('frames disagree on count or length');
-    if (p.chunks[f.index]) return drop(`frame ${f.index} received twice`);
-    if (p.receivedBytes + f.payload.byteLength > p.totalLength) return drop('more bytes than announced');
-    // Copy: the frame buffer belongs to the channel, and a view would pin the whole frame anyway.
-    p.chunks[f.index] = f.payload.slice();
+    if (p.count !== f.count || p.totalLength !== f.totalLength || p.chunkSize !== f.chunkSize) {
+      return drop('frames disagree on count, chunk size or length');
+    }
+    if (p.seen[f.index]) return drop(`frame ${f.index} received twice`);
+    // parseFrame checked that this payload fits exactly at its offset.
+    p.data.set(f.payload, f.index * p.chunkSize);
+    p.seen[f.index] = 1;
     p.received++;
-    p.receivedBytes += f.payload.byteLength;
     p.lastSeen = now;
     if (p.received < p.count) return {};
     this.remove(f.messageId);
-    if (p.receivedBytes !== p.totalLength) return { error: new ProtocolError('MALFORMED', `message ${f.messageId}: length mismatch`) };
-    const out = new Uint8Array(p.totalLength);
-    let at = 0;
-    for (const c of p.chunks) {
-      out.set(c!, at);
-      at += c!.byteLength;
-    }
-    return { message: out };
+    return { message: p.data };
   }
 
   /** Drops partial messages with no frame for `partialTimeoutMs`; returns one TIMEOUT error per dropped message. */

@@ -47,6 +47,8 @@ export class FramedTransport {
   private errorCbs: ((err: ProtocolError) => void)[] = [];
   private closeCbs: (() => void)[] = [];
   private wakeSender: (() => void) | undefined;
+  /** One frame buffer reused for every frame: channel.send() copies (RTCDataChannel does; so must others). */
+  private readonly scratch: Uint8Array;
 
   constructor(
     private readonly channel: DataChannelLike,
@@ -58,6 +60,7 @@ export class FramedTransport {
       throw new RangeError(`frameBytes must be in (${FRAME_HEADER_BYTES}, ${MAX_FRAME_BYTES}]`);
     }
     this.reassembler = new Reassembler(this.limits);
+    this.scratch = new Uint8Array(this.opts.frameBytes);
     channel.setLowWaterMark(this.opts.lowWaterMark);
     channel.onData((frame) => this.onFrame(frame));
     channel.onClose(() => this.shutdown());
@@ -131,7 +134,7 @@ export class FramedTransport {
           for (let i = 0; i < count; i++) {
             if (this.channel.bufferedAmount > this.opts.highWaterMark) await this.drain();
             if (this.closed) throw new ProtocolError('CLOSED', 'transport closed while sending');
-            this.channel.send(buildFrame(out.bytes, id, i, this.opts.frameBytes));
+            this.channel.send(buildFrame(out.bytes, id, i, this.opts.frameBytes, this.scratch));
           }
           this.queue.shift();
           out.resolve();
