@@ -60,7 +60,8 @@ export function checkpointRow(c: Checkpoint): HTMLTableRowElement {
 
 const PHASES: Array<{ key: string[]; label: string; color: string }> = [
   { key: ['computeMs'], label: 'compute', color: '#2563eb' },
-  { key: ['transferMs', 'networkMs', 'commMs'], label: 'transfer', color: '#f59e0b' },
+  // The coordinator's transferMs is the wait beyond the slowest compute: transfers, model loading, queuing.
+  { key: ['transferMs', 'networkMs', 'commMs'], label: 'transfer + waiting', color: '#f59e0b' },
   { key: ['aggregationMs', 'aggregateMs'], label: 'aggregation', color: '#16a34a' },
   { key: ['broadcastMs'], label: 'broadcast', color: '#9333ea' },
 ];
