@@ -62,6 +62,22 @@ describe('FramedTransport over an in-memory channel', () => {
     expect(got).toEqual([pattern(5)]);
   });
 
+  it('survives a throwing message handler and reports it', async () => {
+    const { a, b } = framedPair();
+    const errors: ProtocolError[] = [];
+    b.onError((e) => errors.push(e));
+    let calls = 0;
+    b.onMessage(() => {
+      calls++;
+      throw new Error('boom');
+    });
+    await a.send(pattern(3 * CAP));
+    await a.send(pattern(1));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(calls).toBe(2);
+    expect(errors.map((e) => e.message)).toEqual(['INVALID: message handler threw: boom', 'INVALID: message handler threw: boom']);
+  });
+
   it('drops a stalled partial message after partialTimeoutMs', async () => {
     const { b, ca } = framedPair({ limits: { partialTimeoutMs: 100 } });
     const errors: ProtocolError[] = [];

@@ -175,7 +175,12 @@ export class FramedTransport {
     const now = Date.now();
     const r = this.reassembler.push(frame, now);
     if (r.error) this.emitError(r.error);
-    if (r.message) for (const cb of this.messageCbs) safeCall(() => cb(r.message!), (e) => this.emitError(toProtocolError(e, 'INVALID')));
+    // A throwing handler must not break reassembly; it is reported (not rethrown: in Node that would end the process).
+    if (r.message) {
+      for (const cb of this.messageCbs) {
+        safeCall(() => cb(r.message!), (e) => this.emitError(e instanceof ProtocolError ? e : new ProtocolError('INVALID', `message handler threw: ${String((e as Error)?.message ?? e)}`)));
+      }
+    }
     this.armSweep();
   }
 
