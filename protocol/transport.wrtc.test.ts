@@ -1,6 +1,6 @@
 // Framing over a real WebRTC data channel: simple-peer + @roamhq/wrtc on loopback.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FramedTransport, MessageTransport, fromSimplePeer } from './transport.ts';
+import { FramedTransport, MessageTransport, fromRTCDataChannel, fromSimplePeer, type RTCDataChannelLike } from './transport.ts';
 import { FRAME_HEADER_BYTES, MAX_FRAME_BYTES } from './framing.ts';
 import { connectWrtcPair, type PeerPair } from './wrtc-pair.node.ts';
 import type { Message } from './messages.ts';
@@ -60,5 +60,26 @@ describe('FramedTransport over simple-peer + @roamhq/wrtc (loopback)', () => {
     const back = new Promise<Message>((resolve) => ma.onMessage(resolve));
     await mb.send({ type: 'leave', reason: 'bye' });
     expect(await back).toEqual({ type: 'leave', reason: 'bye' });
+  });
+});
+
+describe('fromRTCDataChannel over a bare @roamhq/wrtc RTCDataChannel', () => {
+  it('moves a 3 MB message and a small one, in order', async () => {
+    const p = await connectWrtcPair();
+    const channelOf = (peer: unknown) => (peer as { _channel: RTCDataChannelLike })._channel;
+    const x = new FramedTransport(fromRTCDataChannel(channelOf(p.a)));
+    const y = new FramedTransport(fromRTCDataChannel(channelOf(p.b)));
+    try {
+      const got: Uint8Array[] = [];
+      const both = new Promise<void>((resolve) => y.onMessage((m) => got.push(m) === 2 && resolve()));
+      await Promise.all([x.send(pattern(3_000_000, 5)), x.send(pattern(10, 6))]);
+      await both;
+      expect(Buffer.compare(got[0]!, pattern(3_000_000, 5))).toBe(0);
+      expect(Buffer.compare(got[1]!, pattern(10, 6))).toBe(0);
+    } finally {
+      x.close();
+      y.close();
+      p.destroy();
+    }
   });
 });
