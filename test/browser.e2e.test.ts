@@ -119,7 +119,7 @@ describe.runIf(chromiumAvailable())('browser tabs + Node peer train together', (
     expect(nodePeer.output()).not.toMatch(/ERR_TOKEN|ERR_PROTOCOL/);
   });
 
-  it('dashboard admin actions need the token: pause stops rounds, resume restarts them, checkpoint now writes one', async () => {
+  it('dashboard admin actions need the token: pause, checkpoint now, consolidate now, resume', async () => {
     const readOnly = await browser.newPage();
     await readOnly.goto(`${coord.url}/dashboard`);
     await readOnly.waitForFunction(() => document.getElementById('live')!.textContent === 'live');
@@ -141,6 +141,16 @@ describe.runIf(chromiumAvailable())('browser tabs + Node peer train together', (
     const withCheckpoint = await coord.status();
     expect(withCheckpoint.checkpoints.length).toBeGreaterThan(checkpointsBefore);
     expect(withCheckpoint.checkpoints.at(-1)!.round).toBe(pausedAt);
+
+    // Consolidate now: the newest checkpoint row shows its size, sparsity and bpb delta.
+    await dash.locator('button[data-action="consolidate"]').click();
+    await dash.waitForFunction(() => document.getElementById('admin-result')!.textContent === 'consolidate: done', undefined, { timeout: 60_000 });
+    await dash.waitForFunction(() => document.querySelector('#checkpoints tbody tr td:nth-child(6)')?.textContent !== '-', undefined, { timeout: 10_000 });
+    const row = await dash.$$eval('#checkpoints tbody tr:first-child td', (tds) => tds.map((td) => td.textContent));
+    expect(row[3]).toMatch(/B \(\d+% of fp32\)$/);
+    expect(row[4]).toMatch(/^\d+\.\d%$/);
+    expect(row[5]).toMatch(/^[+-]\d+\.\d{4}$/);
+    await dash.screenshot({ path: path.join(ARTIFACTS, 'dashboard-admin-consolidated.png'), fullPage: true });
 
     await dash.locator('button[data-action="resume"]').click();
     await waitFor('rounds after resume', async () => ((await coord.status()).round >= pausedAt + 2 ? true : undefined), 60_000);
