@@ -32,6 +32,12 @@ export function register(program: Command): void {
     .option('--data-channel-timeout <ms>', 'refuse a peer whose WebRTC data channel is not open after this long', toInt)
     .option('--min-deadline <ms>', 'a round waits at least this long for a peer before requeuing its batch (default 2000)', toInt)
     .option('--heartbeat-timeout <ms>', 'drop a peer silent for this long (its batch is requeued)', toInt)
+    .option('--sparsity <s>', 'consolidation: fraction of each prunable matrix pruned, or 2:4 (default 0.5)', toSparsity)
+    .option('--quant <q>', 'consolidation: int8 | fp32 (default int8, per output channel)')
+    .option('--prune-scope <scope>', 'consolidation: per-tensor | global magnitude ranking (default per-tensor)')
+    .option('--prune-schedule <s>', 'oneshot (default: training never sees a mask) | gradual[:N] (sparsity rises over N checkpoints, masks kept on the live weights; N default 4)')
+    .option('--prune-embedding', 'consolidation: also prune the tied byte embedding')
+    .option('--no-consolidate', 'do not consolidate each periodic checkpoint (the admin action still can)')
     .option('--seed <n>', 'seed for the model init and the data order', toInt)
     .option('--log-level <level>', 'pino log level', 'info')
     .action(async (opts: CoordinatorCliOptions) => {
@@ -115,6 +121,13 @@ interface CoordinatorCliOptions {
   heartbeatTimeout?: number;
   minDeadline?: number;
   seed?: number;
+  sparsity?: number | '2:4';
+  quant?: string;
+  pruneScope?: string;
+  pruneSchedule?: string;
+  pruneEmbedding?: boolean;
+  /** commander's --no-consolidate: false when given, true otherwise. */
+  consolidate: boolean;
   logLevel: string;
 }
 
@@ -123,7 +136,8 @@ function cliOverrides(o: CoordinatorCliOptions): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const direct = [
     'port', 'host', 'data', 'preset', 'runDir', 'token', 'adminToken', 'resume', 'codec', 'aggregator', 'localSteps', 'batchSize',
-    'minPeers', 'maxRounds', 'checkpointEvery', 'keepCheckpoints', 'evalEvery', 'seed',
+    'minPeers', 'maxRounds', 'checkpointEvery', 'keepCheckpoints', 'evalEvery', 'seed', 'sparsity', 'quant', 'pruneScope',
+    'pruneSchedule', 'pruneEmbedding',
   ] as const;
   for (const k of direct) if (o[k] !== undefined) out[k] = o[k];
   if (o.iceServer.length > 0) out.iceServers = o.iceServer.map(parseIceServer);
@@ -133,6 +147,7 @@ function cliOverrides(o: CoordinatorCliOptions): Record<string, unknown> {
   if (o.lr !== undefined) out.lr = o.lr;
   if (o.outerLr !== undefined) out.outerLr = o.outerLr;
   if (o.outerMomentum !== undefined) out.outerMomentum = o.outerMomentum;
+  if (o.consolidate === false) out.consolidate = false;
   return out;
 }
 
@@ -151,6 +166,10 @@ function toInt(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n)) throw new Error(`expected an integer, got "${v}"`);
   return n;
+}
+
+function toSparsity(v: string): number | '2:4' {
+  return v === '2:4' ? v : toFloat(v);
 }
 
 function toFloat(v: string): number {

@@ -51,6 +51,11 @@ export class CheckpointConsolidator {
     return this.schedule !== null;
   }
 
+  /** The sparsity the next consolidation prunes to: the target, or where the gradual schedule has got to. */
+  get currentSparsity(): SparsityTarget {
+    return this.schedule ? this.schedule.currentSparsity : this.sparsity;
+  }
+
   /** Keeps pruned master weights at exactly 0 (gradual schedule); a no-op for one-shot. */
   afterOptimizerStep(weights: Float32Array): void {
     this.schedule?.apply(weights);
@@ -67,7 +72,7 @@ export class CheckpointConsolidator {
   async consolidate(dir: string, validation: Uint8Array[]): Promise<ConsolidationReport> {
     const masks = this.schedule?.maskSet;
     const report = await consolidateCheckpoint(dir, {
-      sparsity: this.schedule ? this.schedule.currentSparsity : this.sparsity,
+      sparsity: this.currentSparsity,
       masks: masks ? masks.toMap() : undefined,
       quant: this.quant, scope: this.scope, pruneEmbedding: this.pruneEmbedding, validation,
     });

@@ -2,7 +2,9 @@
 //   weights.stlm    the master weights (model/weights-file.ts, CRC-checked)
 //   optimizer.bin   the optimizer state (AdamW m/v/t or the outer momentum buffer; coordinator/optimizer-file.ts)
 //   state.json      round, model version, bytes processed, data cursor, settings (tokens removed), metrics
-//                   history, a free-form `consolidation` field, and each binary file's size and CRC-32.
+//                   history, a free-form `consolidation` field, gradual pruning's masks when the run has
+//                   them, and each binary file's size and CRC-32.
+//   model.stlmq, consolidation.json   the consolidated model and its figures, once consolidated.
 // Writing is kill-safe: everything goes into a temp directory, each file is fsynced, the directory is renamed
 // into place (atomic on one file system), then the `latest` pointer file is replaced the same way. A reader
 // ignores temp directories, and `latest()` loads the newest directory that passes every check, so a torn or
@@ -48,6 +50,8 @@ export interface CheckpointState {
   history?: CheckpointHistory;
   /** Filled by the consolidation step (pruning + quantization); free-form JSON. */
   consolidation?: unknown;
+  /** Gradual pruning's schedule step and keep masks (JSON, masks as base64 bits); absent for one-shot runs. */
+  pruning?: unknown;
   /** Default: modelManifest(config). */
   manifest?: ParamManifest;
 }
@@ -76,6 +80,7 @@ interface StateJson {
   dataCursor: DatasetCursor;
   history: CheckpointHistory;
   consolidation: unknown;
+  pruning?: unknown;
   files: Record<string, { bytes: number; crc32: number }>;
 }
 
@@ -128,6 +133,7 @@ export class CheckpointStore {
       dataCursor: s.dataCursor,
       history: s.history ?? { rounds: [], validation: [] },
       consolidation: s.consolidation ?? null,
+      ...(s.pruning ? { pruning: s.pruning } : {}),
       files: {
         [WEIGHTS]: { bytes: weightsBytes.length, crc32: crc32(weightsBytes) },
         [OPTIMIZER]: { bytes: optimizerBytes.length, crc32: crc32(optimizerBytes) },
@@ -214,6 +220,7 @@ export class CheckpointStore {
       dataCursor: state.dataCursor,
       history: state.history,
       consolidation: state.consolidation ?? undefined,
+      pruning: state.pruning ?? undefined,
     };
   }
 

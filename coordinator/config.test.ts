@@ -80,4 +80,16 @@ describe('loadSettings', () => {
     expect(loadSettings({ cwd, overrides: { resume: true } }).runDir).toBe(path.join(cwd, 'runs', 'new'));
     expect(loadSettings({ cwd, overrides: { resume: true, runDir: 'x' } }).runDir).toBe('x');
   });
+
+  it('consolidation: defaults, flat CLI aliases, and schedules that cannot work refused', () => {
+    expect(loadSettings({ cwd: dir }).consolidation).toEqual({
+      atCheckpoints: true, sparsity: 0.5, quant: 'int8', scope: 'per-tensor', schedule: 'oneshot', pruneEmbedding: false,
+    });
+    const c = loadSettings({ cwd: dir, overrides: { sparsity: 0.75, pruneSchedule: 'gradual:6', pruneScope: 'global', consolidate: false } }).consolidation;
+    expect(c).toMatchObject({ sparsity: 0.75, schedule: 'gradual:6', scope: 'global', atCheckpoints: false, quant: 'int8' });
+    expect(loadSettings({ cwd: dir, overrides: { sparsity: '2:4' } }).consolidation.sparsity).toBe('2:4');
+    expect(() => loadSettings({ cwd: dir, overrides: { sparsity: 1 } })).toThrow(/settings\.consolidation\.sparsity/);
+    expect(() => loadSettings({ cwd: dir, overrides: { pruneSchedule: 'gradual:0' } })).toThrow(/settings\.consolidation\.schedule/);
+    expect(() => loadSettings({ cwd: dir, overrides: { sparsity: '2:4', pruneSchedule: 'gradual' } })).toThrow(/one-shot only/);
+  });
 });

@@ -58,6 +58,22 @@ const deadlineSchema = z
     path: ['defaultMs'],
   });
 
+/** What each periodic checkpoint is consolidated into (model/compress): pruning + quantization. */
+const consolidationSchema = z.strictObject({
+  /** Consolidate every periodic checkpoint (an admin action or `stlm consolidate` can always do it). */
+  atCheckpoints: z.boolean(),
+  /** Fraction of each prunable matrix set to zero, or the 2:4 structure. */
+  sparsity: z.union([z.number().min(0).lt(1), z.literal('2:4')]),
+  quant: z.enum(['int8', 'fp32']),
+  scope: z.enum(['per-tensor', 'global']),
+  /** 'oneshot', or 'gradual[:N]': sparsity rises to the target over N periodic checkpoints and the masks are
+   * kept on the live master weights (Zhu & Gupta 2017). */
+  schedule: z.string().regex(/^(oneshot|gradual(:[1-9]\d*)?)$/, 'must be oneshot, gradual or gradual:N'),
+  pruneEmbedding: z.boolean(),
+}).refine((c) => !(c.sparsity === '2:4' && c.schedule !== 'oneshot'), {
+  message: '2:4 sparsity is one-shot only', path: ['schedule'],
+});
+
 export const settingsSchema = z.strictObject({
   runId: z.string().regex(/^[\w.-]+$/, 'letters, digits, "_", "-" and "." only'),
   port: z.int().min(0).max(65535),
@@ -95,6 +111,7 @@ export const settingsSchema = z.strictObject({
   schedule: scheduleSchema,
   adamw: adamwSchema,
   outer: z.strictObject({ lr: positive, momentum: z.number().min(0).lt(1) }),
+  consolidation: consolidationSchema,
   seed: z.int().min(0).max(0xffffffff),
   backend: z.enum(['wasm', 'cpu']),
 });
@@ -130,6 +147,7 @@ export const DEFAULT_SETTINGS: Omit<CoordinatorSettings, 'runId' | 'runDir' | 't
   adamw: { beta1: DEFAULT_ADAMW.beta1, beta2: DEFAULT_ADAMW.beta2, eps: DEFAULT_ADAMW.eps, weightDecay: DEFAULT_ADAMW.weightDecay, clipNorm: DEFAULT_ADAMW.clipNorm },
   // DiLoCo's outer Nesterov defaults.
   outer: { lr: 0.7, momentum: 0.9 },
+  consolidation: { atCheckpoints: true, sparsity: 0.5, quant: 'int8', scope: 'per-tensor', schedule: 'oneshot', pruneEmbedding: false },
   seed: 1,
   backend: 'wasm',
 };
@@ -142,12 +160,19 @@ const ALIASES: Record<string, [string, string]> = {
   totalSteps: ['schedule', 'totalSteps'],
   outerLr: ['outer', 'lr'],
   outerMomentum: ['outer', 'momentum'],
+  sparsity: ['consolidation', 'sparsity'],
+  quant: ['consolidation', 'quant'],
+  pruneScope: ['consolidation', 'scope'],
+  pruneSchedule: ['consolidation', 'schedule'],
+  pruneEmbedding: ['consolidation', 'pruneEmbedding'],
+  consolidate: ['consolidation', 'atCheckpoints'],
 };
 
 export interface LoadSettingsOptions {
   /** A JSON file with (some of) the settings, nested like CoordinatorSettings. */
   configFile?: string;
-  /** Applied last (the CLI flags given). Flat aliases: lr, minLr, warmupSteps, totalSteps, outerLr, outerMomentum. */
+  /** Applied last (the CLI flags given). Flat aliases: lr, minLr, warmupSteps, totalSteps, outerLr, outerMomentum,
+   * sparsity, quant, pruneScope, pruneSchedule, pruneEmbedding, consolidate. */
   overrides?: Record<string, unknown>;
   /** Where `runs/` lives (default: the current directory). */
   cwd?: string;

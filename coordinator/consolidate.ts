@@ -15,7 +15,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { decodeWeightsFile } from '../model/weights-file.ts';
 import { StlmModel } from '../model/stlm.ts';
-import { bitsPerByte } from '../model/evaluate.ts';
+import { validationBitsPerByte } from './validation.ts';
 import { splitIntoExamples } from '../model/bytes.ts';
 import { consolidate, loadConsolidated, type ConsolidateReport, type QuantMode } from '../model/compress/consolidate.ts';
 import type { PruneScope, SparsityTarget } from '../model/compress/prune.ts';
@@ -133,10 +133,11 @@ export async function consolidateCheckpoint(checkpointDir: string, opts: Consoli
   let bpbDense: number;
   let bpbConsolidated: number;
   try {
+    // Yielding between batches: inside a running coordinator, peers' messages are served meanwhile.
     model.setWeights(dense.weights);
-    bpbDense = bitsPerByte(model, validation, opts.batchSize);
+    bpbDense = await validationBitsPerByte(model, validation, opts.batchSize);
     model.setWeights(loaded.weights);
-    bpbConsolidated = bitsPerByte(model, validation, opts.batchSize);
+    bpbConsolidated = await validationBitsPerByte(model, validation, opts.batchSize);
   } finally {
     model.dispose();
   }

@@ -53,6 +53,12 @@ export function createMetrics(opts: CreateMetricsOptions = {}) {
   const lastLoss = new Gauge({ name: 'stlm_train_loss', help: 'Byte-weighted training loss of the last applied round (nats per byte)', registers });
   const validationBpb = new Gauge({ name: 'stlm_validation_bits_per_byte', help: 'Last validation loss in bits per byte', registers });
   const checkpointsTotal = new Counter({ name: 'stlm_checkpoints_total', help: 'Checkpoints written', registers });
+  const consolidatedSizeRatio = new Gauge({ name: 'stlm_consolidated_size_ratio', help: 'Last consolidated model file size over dense fp32', registers });
+  const consolidatedBpbDelta = new Gauge({
+    name: 'stlm_consolidated_bpb_delta',
+    help: 'Last consolidation: validation bits per byte of the consolidated model minus the dense one',
+    registers,
+  });
   const roundPhaseSeconds = new Histogram({
     name: 'stlm_round_phase_seconds',
     help: 'Round phase durations: wait (peers compute + transfer), aggregate (screen + aggregate + step), broadcast',
@@ -73,6 +79,8 @@ export function createMetrics(opts: CreateMetricsOptions = {}) {
     lastLoss,
     validationBpb,
     checkpointsTotal,
+    consolidatedSizeRatio,
+    consolidatedBpbDelta,
     roundPhaseSeconds,
 
     /** Everything one finished round tells: counters, gauges, phase timings, rejections by reason code. */

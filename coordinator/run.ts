@@ -15,7 +15,9 @@ import { loadCorpus } from './corpus.ts';
 import { Dataset } from './dataset.ts';
 import { DeadlineEstimator } from './deadline.ts';
 import { CheckpointStore } from './checkpoint.ts';
-import { consolidateCheckpoint, summary } from './consolidate.ts';
+import { summary } from './consolidate.ts';
+import { CheckpointConsolidator, type ConsolidatorState } from './checkpoint-consolidator.ts';
+import { parsePruneSchedule } from '../model/compress/schedule.ts';
 import { createMetrics } from './metrics.ts';
 import type { PeerRegistry } from './peer-registry.ts';
 import { TrainingState } from './training-state.ts';
@@ -66,6 +68,12 @@ export async function createRun(
       validationFraction: saved.validationFraction ?? settings.validationFraction,
       localSteps: saved.localSteps ?? settings.localSteps,
     };
+    // Gradual pruning's masks are part of the run: their target, scope and schedule come with them.
+    const savedPolicy = saved.consolidation;
+    if (ck.pruning && savedPolicy) {
+      const { sparsity, scope, schedule, pruneEmbedding } = savedPolicy;
+      settings.consolidation = { ...settings.consolidation, sparsity, scope, schedule, pruneEmbedding };
+    }
   }
   const config = ck ? ck.config : resolveConfig(settings.preset);
   await setupBackend(settings.backend ?? 'wasm');
@@ -89,8 +97,19 @@ export async function createRun(
   const history: RoundRecord[] = [];
   const validation: Array<{ round: number; bpb: number }> = [];
   const checkpoints: CheckpointRecord[] = [];
+  const policy = settings.consolidation;
+  const consolidator = new CheckpointConsolidator({
+    sparsity: policy.sparsity,
+    quant: policy.quant,
+    scope: policy.scope,
+    pruneEmbedding: policy.pruneEmbedding,
+    schedule: parsePruneSchedule(policy.schedule),
+  });
+  let consolidationError: string | null = null;
 
   if (ck) {
+    // A dense checkpoint may start a gradual schedule; masks saved by one continue it.
+    if (ck.pruning) consolidator.importState(evalModel.manifest, ck.pruning as ConsolidatorState);
     state.restore(ck.state);
     dataset.importCursor(ck.dataCursor);
     runId = ck.runId;
@@ -111,11 +130,35 @@ export async function createRun(
       state: state.snapshot(),
       dataCursor: dataset.exportCursor(),
       history: { rounds: history.slice(-RECENT_ROUNDS), validation },
+      pruning: consolidator.gradual ? consolidator.exportState() : undefined,
     });
+    // Saving a round again replaces its directory, so it replaces its record too.
+    const again = checkpoints.findIndex((c) => c.path === path);
+    if (again >= 0) checkpoints.splice(again, 1);
     checkpoints.push({ round: state.round, path, at: new Date().toISOString() });
     metrics.checkpointsTotal.inc();
     logger.info({ round: state.round, path, reason }, 'checkpoint written');
     return path;
+  };
+
+  /** Consolidates the checkpoint in `path` (prune + quantize, scored against the dense model at that round). */
+  const consolidateAt = async (path: string): Promise<Record<string, unknown>> => {
+    try {
+      const report = summary(await consolidator.consolidate(path, dataset.validationExamples(settings.validationExamples)));
+      consolidationError = null;
+      const record = checkpoints.find((c) => c.path === path);
+      if (record) record.consolidation = report as unknown as Record<string, unknown>;
+      metrics.consolidatedSizeRatio.set(report.sizeRatio);
+      metrics.consolidatedBpbDelta.set(report.bpbDelta);
+      logger.info(
+        { path, sparsity: report.sparsity, sizeRatio: report.sizeRatio, bpbDense: report.bpbDense, bpbConsolidated: report.bpbConsolidated },
+        'checkpoint consolidated',
+      );
+      return report as unknown as Record<string, unknown>;
+    } catch (e) {
+      consolidationError = (e as Error).message;
+      throw e;
+    }
   };
 
   const validate = async () => {
@@ -146,7 +189,22 @@ export async function createRun(
       metrics.setPeers(countByKind(registry));
       onRound?.(record, detail);
       if (settings.evalEvery > 0 && state.round % settings.evalEvery === 0) await validate();
-      if (settings.checkpointEvery > 0 && state.round % settings.checkpointEvery === 0) await saveCheckpoint('periodic');
+      if (settings.checkpointEvery > 0 && state.round % settings.checkpointEvery === 0) {
+        const path = await saveCheckpoint('periodic');
+        if (path && policy.atCheckpoints) {
+          // A failed consolidation is reported and the run goes on: the dense checkpoint is already safe.
+          await consolidateAt(path).catch((e) => logger.error({ path, err: (e as Error).message }, 'consolidation failed'));
+        }
+      }
+    },
+    afterStep: () => {
+      // Gradual pruning: the schedule steps up where a periodic checkpoint is about to be written (this round's
+      // afterRound writes it), and between those the masks hold the pruned master weights at exactly 0.
+      // Both happen before the new weights go out, so peers and master stay identical.
+      const nextRound = state.round + 1;
+      if (settings.checkpointEvery > 0 && nextRound % settings.checkpointEvery === 0) {
+        consolidator.beforeCheckpoint(state.weights, evalModel.manifest);
+      } else consolidator.afterOptimizerStep(state.weights);
     },
   });
 
@@ -206,6 +264,16 @@ export async function createRun(
       bytesProcessed: state.bytesProcessed,
       data: dataset.stats(),
       checkpoints: checkpoints.slice(-20),
+      consolidation: {
+        atCheckpoints: policy.atCheckpoints,
+        sparsity: policy.sparsity,
+        currentSparsity: consolidator.currentSparsity,
+        quant: policy.quant,
+        scope: policy.scope,
+        schedule: policy.schedule,
+        last: (consolidator.last as unknown as Record<string, unknown>) ?? null,
+        lastError: consolidationError,
+      },
       startedAt,
     }),
     start() {
@@ -226,13 +294,7 @@ export async function createRun(
     async consolidate() {
       const path = await saveCheckpoint('consolidate');
       if (!path) throw new Error('no checkpoint written');
-      const report = summary(
-        await consolidateCheckpoint(path, { validation: dataset.validationExamples(settings.validationExamples) }),
-      ) as unknown as Record<string, unknown>;
-      const record = checkpoints.find((c) => c.path === path);
-      if (record) record.consolidation = report;
-      logger.info({ path, sizeRatio: report.sizeRatio, bpbDelta: report.bpbDelta }, 'checkpoint consolidated');
-      return report;
+      return consolidateAt(path);
     },
     sample(prompt, maxBytes) {
       evalModel.setWeights(state.weights);

@@ -65,5 +65,22 @@ export interface CoordinatorStatus {
   /** Where the run is in its data: epoch, progress, outstanding and requeued batches. */
   data: DatasetStats;
   checkpoints: CheckpointRecord[];
+  /** How checkpoints are consolidated, where a gradual schedule has got to, and the latest figures. */
+  consolidation: ConsolidationStatus;
   startedAt: string;
+}
+
+export interface ConsolidationStatus {
+  atCheckpoints: boolean;
+  /** Target sparsity (or "2:4"). */
+  sparsity: number | '2:4';
+  /** What the next consolidation prunes to (below the target while a gradual schedule rises). */
+  currentSparsity: number | '2:4';
+  quant: 'int8' | 'fp32';
+  scope: 'per-tensor' | 'global';
+  schedule: string;
+  /** The latest consolidation's summary (size ratio, sparsity per tensor, dense vs consolidated bpb), or null. */
+  last: Record<string, unknown> | null;
+  /** The latest consolidation's failure, if it failed (the run goes on). */
+  lastError: string | null;
 }

@@ -37,6 +37,8 @@ export interface TrainingLoopOptions {
   maxRounds: number;
   /** Called after each applied (or empty) round, e.g. for evaluation, checkpoints and metrics. */
   afterRound?(record: RoundRecord, detail: RoundDetail): Promise<void> | void;
+  /** Right after each optimizer step on the master weights, before they go out (gradual pruning's masks). */
+  afterStep?(): void;
 }
 
 /** Per-round facts for logs, tests and the benchmark. */
@@ -241,6 +243,7 @@ export class TrainingLoop {
     let bytes = 0;
     if (accepted.length > 0) {
       state.applyUpdate(state.aggregate(accepted));
+      this.o.afterStep?.();
       this.broadcast.advance(version, state.version);
       for (const c of accepted) {
         const r = collector.results.get(c.peerId)!;
