@@ -2,7 +2,8 @@
 //  - trained bytes/s of one in-process LocalTrainer vs the coordinator with 1 and 2 Node peers (child processes)
 //  - the share of a round spent computing, encoding, in transfer, aggregating and broadcasting
 //  - bytes on the wire per trained byte for each gradient codec and for local-steps mode
-// Flags: --preset small|tiny (default small), --rounds N (default 4), --batch-size N (default 8).
+// Flags: --preset small|tiny (default small), --rounds N (default 4), --batch-size N (default 8),
+// --local-steps H1,H2 (default 4,32: the local-steps modes whose wire bytes are measured).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,6 +27,8 @@ const flag = (name: string, dflt: string) => {
 };
 const PRESET = flag('preset', 'small');
 const ROUNDS = Number(flag('rounds', '4'));
+const LOCAL_STEPS = flag('local-steps', '4,32').split(',').map(Number);
+if (LOCAL_STEPS.some((h) => !Number.isInteger(h) || h < 2)) throw new Error('--local-steps: comma-separated integers >= 2');
 const BATCH = Number(flag('batch-size', '8'));
 const ROOT = path.resolve(import.meta.dirname, '..');
 const logger = pino({ level: 'warn' }, pino.destination(2));
@@ -67,19 +70,21 @@ function spawnPeer(url: string, token: string): ChildProcess {
   });
 }
 
-async function cluster(peers: number, codec: string, localSteps: number): Promise<ClusterResult> {
+async function cluster(peers: number, codec: string, localSteps: number, rounds = ROUNDS): Promise<ClusterResult> {
   const runDir = mkdtempSync(path.join(tmpdir(), 'stlm-bench-'));
   const warmup = 1;
   const settings = await loadSettings({
     overrides: {
       port: 0, host: '127.0.0.1', preset: PRESET, codec, localSteps, batchSize: BATCH, minPeers: peers,
-      maxRounds: ROUNDS + warmup, evalEvery: 0, checkpointEvery: 0, runDir, token: 'bench',
+      maxRounds: rounds + warmup, evalEvery: 0, checkpointEvery: 0, runDir, token: 'bench',
+      // Long local-steps rounds: the first one runs before any speed is measured.
+      deadline: { defaultMs: 600_000 },
     },
   });
-  const rounds: Array<{ record: RoundRecord; detail: RoundDetail; endedAt: number }> = [];
+  const seen: Array<{ record: RoundRecord; detail: RoundDetail; endedAt: number }> = [];
   const coord = await startCoordinator(settings, {
     logger,
-    onRound: (record, detail) => rounds.push({ record, detail, endedAt: performance.now() }),
+    onRound: (record, detail) => seen.push({ record, detail, endedAt: performance.now() }),
   });
   const children = Array.from({ length: peers }, () => spawnPeer(coord.url, 'bench'));
   try {
@@ -89,8 +94,8 @@ async function cluster(peers: number, codec: string, localSteps: number): Promis
     await coord.close();
     rmSync(runDir, { recursive: true, force: true });
   }
-  const timed = rounds.slice(warmup);
-  const spanMs = timed.at(-1)!.endedAt - rounds[warmup - 1]!.endedAt;
+  const timed = seen.slice(warmup);
+  const spanMs = timed.at(-1)!.endedAt - seen[warmup - 1]!.endedAt;
   const bytes = timed.reduce((s, r) => s + r.record.bytes, 0);
   const wire = timed.reduce((s, r) => s + r.detail.wireBytesIn + r.detail.wireBytesOut, 0);
   const share = { compute: 0, encode: 0, transfer: 0, aggregate: 0, broadcast: 0 };
@@ -136,8 +141,12 @@ for (const codec of ['fp32', 'fp16', 'topk']) {
   wire.push(await cluster(1, codec, 1));
 }
 wire.push(throughput[0]!);
-progress('wire bytes, local-steps 4 (int8)');
-wire.push(await cluster(1, 'int8', 4));
+for (const h of LOCAL_STEPS) {
+  // Bytes per round do not depend on the round, so long local-steps rounds are timed fewer times.
+  progress(`wire bytes, local-steps ${h} (int8)`);
+  wire.push(await cluster(1, 'int8', h, Math.max(1, Math.min(ROUNDS, Math.round(32 / h)))));
+}
+const fp32Sync = wire.find((w) => w.codec === 'fp32' && w.localSteps === 1)!.wireBytesPerTrainedByte;
 
 const out = {
   bench: 'cluster',
@@ -148,9 +157,12 @@ const out = {
   numParams: StlmModel.create(resolveConfig(PRESET), 1).numParams,
   singleProcess: { trainedBytesPerSec: Math.round(single.bytesPerSec), stepMs: Math.round(single.stepMs), steps: single.steps },
   coordinator: throughput.map(({ peers, trainedBytesPerSec, meanRoundMs, roundShare }) => ({ peers, trainedBytesPerSec, meanRoundMs, roundShare })),
-  wireBytesPerTrainedByte: wire.map(({ codec, localSteps, wireBytesPerTrainedByte, wireBytesPerRound }) => ({
-    codec, localSteps, wireBytesPerTrainedByte, wireBytesPerRound,
+  wireBytesPerTrainedByte: wire.map(({ codec, localSteps, rounds, wireBytesPerTrainedByte, wireBytesPerRound }) => ({
+    codec, localSteps, rounds, wireBytesPerTrainedByte, wireBytesPerRound,
+    reductionVsFp32Sync: round3(fp32Sync / wireBytesPerTrainedByte),
   })),
+  /** The project's aim: local steps + int8 move >= 100x fewer bytes per trained byte than fp32 sync. */
+  bestReductionVsFp32Sync: round3(fp32Sync / Math.min(...wire.map((w) => w.wireBytesPerTrainedByte))),
   note: 'loopback, 2 shared cores: peers compete with each other and with the coordinator for CPU',
 };
 process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);

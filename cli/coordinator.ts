@@ -29,6 +29,7 @@ export function register(program: Command): void {
     .option('--outer-lr <x>', 'outer Nesterov learning rate in local-steps mode (DiLoCo: 0.7)', toFloat)
     .option('--outer-momentum <x>', 'outer Nesterov momentum in local-steps mode (DiLoCo: 0.9)', toFloat)
     .option('--ice-server <url>', 'STUN/TURN URL handed to peers (repeatable; turn:user:pass@host:port)', collect, [])
+    .option('--ice <url>', 'same as --ice-server', collect, [])
     .option('--data-channel-timeout <ms>', 'refuse a peer whose WebRTC data channel is not open after this long', toInt)
     .option('--min-deadline <ms>', 'a round waits at least this long for a peer before requeuing its batch (default 2000)', toInt)
     .option('--heartbeat-timeout <ms>', 'drop a peer silent for this long (its batch is requeued)', toInt)
@@ -117,6 +118,7 @@ interface CoordinatorCliOptions {
   outerLr?: number;
   outerMomentum?: number;
   iceServer: string[];
+  ice: string[];
   dataChannelTimeout?: number;
   heartbeatTimeout?: number;
   minDeadline?: number;
@@ -140,7 +142,8 @@ function cliOverrides(o: CoordinatorCliOptions): Record<string, unknown> {
     'pruneSchedule', 'pruneEmbedding',
   ] as const;
   for (const k of direct) if (o[k] !== undefined) out[k] = o[k];
-  if (o.iceServer.length > 0) out.iceServers = o.iceServer.map(parseIceServer);
+  const ice = [...o.iceServer, ...o.ice];
+  if (ice.length > 0) out.iceServers = ice.map(parseIceServer);
   if (o.dataChannelTimeout !== undefined) out.dataChannelTimeoutMs = o.dataChannelTimeout;
   if (o.heartbeatTimeout !== undefined) out.heartbeatTimeoutMs = o.heartbeatTimeout;
   if (o.minDeadline !== undefined) out.deadline = { minMs: o.minDeadline };

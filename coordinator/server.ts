@@ -61,7 +61,10 @@ export async function startCoordinator(settings: CoordinatorSettings, opts: Star
   );
 
   const server = http.createServer(app);
-  const io = new SocketServer(server, { maxHttpBufferSize: MAX_SOCKET_MESSAGE_BYTES, serveClient: false });
+  // A peer deep in a training step (tfjs blocks its thread: seconds, on a slow phone maybe a minute) cannot
+  // answer pings; socket.io's default 20 s pong timeout would drop it. The heartbeat sweeper and the round
+  // deadline judge liveness instead; a closed socket or data channel is still noticed at once.
+  const io = new SocketServer(server, { maxHttpBufferSize: MAX_SOCKET_MESSAGE_BYTES, serveClient: false, pingTimeout: 120_000 });
   io.on('connection', (socket) =>
     handleSocket(socket, {
       registry,

@@ -23,7 +23,7 @@ beforeAll(async () => {
 });
 afterEach(() => trainer?.stop());
 
-function setup(localSteps: number) {
+function setup(localSteps: number, heartbeatMs = 60_000) {
   const [a, b] = createMemoryChannelPair();
   const coordinator = new MessageTransport(a);
   const peerSide = new MessageTransport(b);
@@ -31,7 +31,14 @@ function setup(localSteps: number) {
   coordinator.onMessage((m) => received.push(m));
   const welcome: MessageOf<'welcome'> = {
     type: 'welcome', protocolVersion: PROTOCOL_VERSION, peerId: 'p1', runId: 'r', config: config as unknown as ModelConfigJson,
-    seed: 5, codec: 'fp32', localSteps, iceServers: [], heartbeatMs: 60_000, innerOptimizer: { beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1, clipNorm: 1 },
+    seed: 5, codec: 'fp32', localSteps, iceServers: [], heartbeatMs, innerOptimizer: { beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1, clipNorm: 1 },
+  };
+  // What the peer was doing when it sent each message.
+  const sentWhile: Array<{ type: Message['type']; state: string }> = [];
+  const send = peerSide.send.bind(peerSide);
+  peerSide.send = (m: Message) => {
+    sentWhile.push({ type: m.type, state: trainer?.stats.state ?? 'none' });
+    return send(m);
   };
   trainer = runPeer({ transport: peerSide, welcome, backendName: 'wasm', createModel: (c, seed) => StlmModel.create(c, seed) });
   const next = async (type: Message['type']) => {
@@ -45,7 +52,7 @@ function setup(localSteps: number) {
     }
     throw new Error(`no ${type} message`);
   };
-  return { coordinator, received, next };
+  return { coordinator, received, next, sentWhile };
 }
 
 const weightsOf = (seed: number) => StlmModel.create(config, seed);
@@ -116,6 +123,18 @@ describe('PeerTrainer', () => {
     const r = (await next('result')) as MessageOf<'result'>;
     expect(r.batchIds).toEqual([2]);
     expect(received.filter((m) => m.type === 'result')).toHaveLength(0);
+    ref.dispose();
+  });
+
+  it('lets the event loop run between local steps (heartbeats go out; socket.io pings get answered)', async () => {
+    const { coordinator, next, sentWhile } = setup(4, 1);
+    const ref = weightsOf(2);
+    void coordinator.send({ type: 'model-state', version: 0, round: 0, weights: asBytes(ref.getWeights()) });
+    await next('ready');
+    const batches = [1, 2, 3, 4].map((batchId) => ({ batchId, examples }));
+    void coordinator.send({ type: 'assignment', round: 0, version: 0, lr: 0.01, localSteps: 4, roundPeers: 1, batches });
+    await next('result');
+    expect(sentWhile.filter((s) => s.type === 'heartbeat' && s.state === 'training').length).toBeGreaterThan(0);
     ref.dispose();
   });
 });

@@ -8,6 +8,7 @@ import { AdamW } from '../../model/adamw.ts';
 import type { StlmConfig } from '../../model/config.ts';
 import { decayMaskFromManifest, type ParamManifest } from '../../model/params.ts';
 import { emptyStats, type PeerStats } from './peer-stats.ts';
+import { yieldToEventLoop } from './yield.ts';
 
 /** The parts of a model a peer needs (model/stlm.ts's StlmModel has them). */
 export interface PeerModel {
@@ -145,6 +146,10 @@ export class PeerTrainer {
         model.setWeights(w);
         lossSum += r.loss * r.bytes;
         bytes += r.bytes;
+        // H steps can take minutes: between them socket.io's pings are answered and heartbeats go out, so
+        // the coordinator does not take a busy peer for a dead one.
+        await yieldToEventLoop();
+        if (this.stopped) return;
       }
       vector = new Float32Array(start.length);
       for (let i = 0; i < start.length; i++) vector[i] = start[i]! - w[i]!;
