@@ -96,12 +96,14 @@ describe.runIf(chromiumAvailable())('browser tabs + Node peer train together', (
     const victim = tabs[1]!;
     const victimId = await victim.evaluate(() => document.body.dataset.peerId);
     expect(victimId).toBeTruthy();
-    // Slow the victim's CPU 20x so its training step surely spans the close (the coordinator must then
-    // finish the round without it). The page logs state changes synchronously, right before the step.
+    // Once it trains, freeze its JavaScript (as a tab stuck in a step or suspended by the OS): from then on it
+    // answers no assignment, so the round in progress when it closes cannot count on it. (Slowing its CPU was
+    // racy: wasm threads are not throttled, and a step that ended just before the close sent its result.)
+    await victim.waitForEvent('console', { predicate: (m) => m.text().startsWith('[peer] training'), timeout: 60_000 });
     const cdp = await browser.context.newCDPSession(victim);
-    await cdp.send('Emulation.setCPUThrottlingRate', { rate: 20 });
-    const started = await victim.waitForEvent('console', { predicate: (m) => m.text().startsWith('[peer] training'), timeout: 60_000 });
-    const roundInFlight = Number(/round (\d+)/.exec(started.text())![1]);
+    await cdp.send('Debugger.enable');
+    await cdp.send('Debugger.pause');
+    await new Promise((r) => setTimeout(r, 500));
     const roundAtClose = (await coord.status()).round;
     await victim.close();
 
@@ -110,12 +112,12 @@ describe.runIf(chromiumAvailable())('browser tabs + Node peer train together', (
       return st.round >= roundAtClose + 4 && !st.peers.some((p) => p.id === victimId) ? st : undefined;
     }, 120_000).catch((e: Error) => { throw new Error(e.message + logs()); });
     expect(after.peers.map((p) => p.kind).sort()).toEqual(['browser', 'node']);
-    // The round the tab was computing finished with the two others (its batch went to them or was dropped).
-    const inFlight = after.recentLoss.find((r) => r.round === roundInFlight);
-    expect(inFlight, `round ${roundInFlight} in ${JSON.stringify(after.recentLoss.map((r) => [r.round, r.peers]))}`).toBeDefined();
-    expect(inFlight!.peers).toBe(2);
-    // The survivors took part in the rounds after the close.
-    expect(after.recentLoss.filter((r) => r.round > roundAtClose + 1).every((r) => r.peers === 2)).toBe(true);
+    const rounds = after.recentLoss.filter((r) => r.round >= roundAtClose);
+    const trace = JSON.stringify(after.recentLoss.map((r) => [r.round, r.peers]));
+    // The round in progress at the close may hold a result the tab sent just before it froze; every later
+    // round, which the frozen tab could only have stalled, finished with the two others.
+    expect(rounds[0]!.peers, trace).toBeGreaterThanOrEqual(2);
+    expect(rounds.slice(1).every((r) => r.peers === 2), trace).toBe(true);
     expect(nodePeer.output()).not.toMatch(/ERR_TOKEN|ERR_PROTOCOL/);
   });
 
@@ -135,12 +137,14 @@ describe.runIf(chromiumAvailable())('browser tabs + Node peer train together', (
     await new Promise((r) => setTimeout(r, 3000));
     expect((await coord.status()).round, 'rounds went on while paused').toBe(pausedAt);
 
-    const checkpointsBefore = (await coord.status()).checkpoints.length;
+    const clickedAt = new Date().toISOString();
     await dash.locator('button[data-action="checkpoint"]').click();
     await dash.waitForFunction(() => document.getElementById('admin-result')!.textContent === 'checkpoint: done');
     const withCheckpoint = await coord.status();
-    expect(withCheckpoint.checkpoints.length).toBeGreaterThan(checkpointsBefore);
+    // A new record for the paused round (one that replaces a periodic checkpoint of the same round counts).
     expect(withCheckpoint.checkpoints.at(-1)!.round).toBe(pausedAt);
+    expect(withCheckpoint.checkpoints.at(-1)!.at >= clickedAt).toBe(true);
+    expect(withCheckpoint.checkpoints.filter((c) => c.round === pausedAt)).toHaveLength(1);
 
     // Consolidate now: the newest checkpoint row shows its size, sparsity and bpb delta.
     await dash.locator('button[data-action="consolidate"]').click();
