@@ -32,7 +32,7 @@ export interface Run {
   metrics: ReturnType<typeof createMetrics>;
   status(): CoordinatorStatus;
   start(): void;
-  /** Resolves when the loop has ended (maxRounds reached or stop()). */
+  /** Resolves when the loop has ended (maxRounds reached or stop()) and a consolidation under way is done. */
   readonly finished: Promise<void>;
   stop(): Promise<void>;
   checkpoint(reason: string): Promise<string | undefined>;
@@ -161,6 +161,25 @@ export async function createRun(
     }
   };
 
+  // Periodic consolidation runs beside the rounds (it reads the checkpoint from disk and yields between
+  // validation batches), so training does not stop for it (about 10 s for the small preset). One at a time;
+  // if checkpoints come faster, the newest waiting one is consolidated next and older waiting ones are skipped.
+  let consolidating: Promise<void> | null = null;
+  let waitingToConsolidate: string | null = null;
+  const consolidateInBackground = (path: string) => {
+    if (waitingToConsolidate) logger.info({ path: waitingToConsolidate }, 'checkpoint not consolidated: a newer one came first');
+    waitingToConsolidate = path;
+    if (consolidating) return;
+    consolidating = (async () => {
+      while (waitingToConsolidate) {
+        const next = waitingToConsolidate;
+        waitingToConsolidate = null;
+        // A failed consolidation is reported and the run goes on: the dense checkpoint is already safe.
+        await consolidateAt(next).catch((e) => logger.error({ path: next, err: (e as Error).message }, 'consolidation failed'));
+      }
+    })().finally(() => (consolidating = null));
+  };
+
   const validate = async () => {
     evalModel.setWeights(state.weights);
     const bpb = await validationBitsPerByte(evalModel, dataset.validationExamples(settings.validationExamples));
@@ -191,10 +210,7 @@ export async function createRun(
       if (settings.evalEvery > 0 && state.round % settings.evalEvery === 0) await validate();
       if (settings.checkpointEvery > 0 && state.round % settings.checkpointEvery === 0) {
         const path = await saveCheckpoint('periodic');
-        if (path && policy.atCheckpoints) {
-          // A failed consolidation is reported and the run goes on: the dense checkpoint is already safe.
-          await consolidateAt(path).catch((e) => logger.error({ path, err: (e as Error).message }, 'consolidation failed'));
-        }
+        if (path && policy.atCheckpoints) consolidateInBackground(path);
       }
     },
     afterStep: () => {
@@ -280,6 +296,7 @@ export async function createRun(
       finished = (async () => {
         if (validation.length === 0 && settings.evalEvery > 0) await validate();
         await loop.run();
+        while (consolidating) await consolidating;
       })().catch((e) => {
         logger.error({ err: e }, 'round loop failed');
         throw e;

@@ -67,17 +67,19 @@ describe('consolidation in the round loop', () => {
     const status = await train(8, false);
     expect(status.round).toBe(8);
     expect(status.consolidation).toMatchObject({ atCheckpoints: true, sparsity: 0.5, currentSparsity: 0.5, schedule: 'gradual:2', lastError: null });
-    const byRound = new Map(status.checkpoints.map((c) => [c.round, c.consolidation as Record<string, number> | undefined]));
-    expect([...byRound.keys()]).toEqual([2, 4, 6, 8]);
-    // Zhu & Gupta cubic over 2 steps: 0.5 * (1 - (1 - 1/2)^3) = 0.4375, then the target.
-    expect(byRound.get(2)!.sparsity).toBeCloseTo(0.4375, 6);
-    for (const r of [4, 6, 8]) expect(byRound.get(r)!.sparsity).toBe(0.5);
-    for (const [round, c] of byRound) {
-      expect(c!.prunableSparsity, `round ${round}`).toBeGreaterThan(0.4);
-      expect(c!.sizeRatio).toBeLessThan(byRound.get(2)!.sizeRatio + 1e-9);
-      expect(Number.isFinite(c!.bpbDense) && Number.isFinite(c!.bpbConsolidated)).toBe(true);
+    expect(status.checkpoints.map((c) => c.round)).toEqual([2, 4, 6, 8]);
+    // Consolidation runs beside the rounds and skips a checkpoint when a newer one is already waiting, so not
+    // every checkpoint need have figures; the last one always does.
+    const consolidated = status.checkpoints.filter((c) => c.consolidation).map((c) => [c.round, c.consolidation as Record<string, number>] as const);
+    expect(consolidated.at(-1)![0]).toBe(8);
+    for (const [round, c] of consolidated) {
+      // Zhu & Gupta cubic over 2 steps: 0.5 * (1 - (1 - 1/2)^3) = 0.4375 at the first checkpoint, then the target.
+      expect(c.sparsity, `round ${round}`).toBeCloseTo(round === 2 ? 0.4375 : 0.5, 6);
+      expect(c.prunableSparsity, `round ${round}`).toBeGreaterThan(0.4);
+      expect(c.sizeRatio).toBeLessThan(0.25);
+      expect(Number.isFinite(c.bpbDense) && Number.isFinite(c.bpbConsolidated)).toBe(true);
       // The masks are already on the master weights, so only int8 rounding separates the two.
-      expect(Math.abs(c!.bpbConsolidated - c!.bpbDense)).toBeLessThan(0.1);
+      expect(Math.abs(c.bpbConsolidated - c.bpbDense)).toBeLessThan(0.1);
     }
     expect(status.consolidation.last).toMatchObject({ round: 8 });
 
@@ -87,14 +89,19 @@ describe('consolidation in the round loop', () => {
     expect(loadConsolidated(new Uint8Array(readFileSync(path.join(ck8, 'model.stlmq')))).weights.length).toBe(status.numParams);
     expect(JSON.parse(readFileSync(path.join(ck8, 'state.json'), 'utf8')).consolidation).toMatchObject({ round: 8, sparsity: 0.5 });
 
-    const pruned = Object.keys((byRound.get(8) as unknown as { sparsityPerTensor: Record<string, number> }).sparsityPerTensor);
+    const pruned = Object.keys((consolidated.at(-1)![1] as unknown as { sparsityPerTensor: Record<string, number> }).sparsityPerTensor);
     expect(pruned.length).toBeGreaterThan(2);
+    const manifest = (await new CheckpointStore(runDir).load(ck8)).manifest;
+    const sizeOf = (name: string) => manifest.find((m) => m.name === name)!.size;
+    // The schedule's steps are on the master weights themselves: 43.75% zeros at round 2, 50% from round 4.
+    const z2 = await zerosOf(2, pruned);
     const z4 = await zerosOf(4, pruned);
     const z8 = await zerosOf(8, pruned);
-    for (const [name, zeros] of z4) {
-      const size = (await new CheckpointStore(runDir).load(ck8)).manifest.find((m) => m.name === name)!.size;
-      expect(zeros.size / size, name).toBeGreaterThanOrEqual(0.5 - 1 / size);
+    for (const name of pruned) {
+      expect(Math.abs(z2.get(name)!.size / sizeOf(name) - 0.4375), name).toBeLessThan(0.01);
+      expect(z4.get(name)!.size / sizeOf(name), name).toBeGreaterThanOrEqual(0.5 - 1 / sizeOf(name));
     }
+    expectSubset(z2, z4);
     // Four more rounds of training after the schedule ended: no pruned weight came back.
     expectSubset(z4, z8);
 
