@@ -154,6 +154,7 @@ describe.runIf(chromiumAvailable())('browser tabs + Node peer train together', (
     expect(row[3]).toMatch(/B \(\d+% of fp32\)$/);
     expect(row[4]).toMatch(/^\d+\.\d%$/);
     expect(row[5]).toMatch(/^[+-]\d+\.\d{4}$/);
+    expect(await dash.locator('#consolidation-policy').textContent()).toMatch(/consolidated: 50\.0% sparsity \(per-tensor\), int8, oneshot\./);
     await dash.screenshot({ path: path.join(ARTIFACTS, 'dashboard-admin-consolidated.png'), fullPage: true });
 
     await dash.locator('button[data-action="resume"]').click();

@@ -100,3 +100,13 @@ export function renderTiming(el: HTMLElement, status: CoordinatorStatus): void {
   }
   el.replaceChildren(head, bar, legend);
 }
+
+/** One line on how checkpoints are consolidated, where a gradual schedule stands, and the last failure. */
+export function describeConsolidation(c: CoordinatorStatus['consolidation'] | undefined): string {
+  if (!c) return '-';
+  const pct = (x: number | '2:4') => (x === '2:4' ? '2:4' : `${(x * 100).toFixed(1)}%`);
+  const policy = `${pct(c.sparsity)} sparsity (${c.scope}), ${c.quant}, ${c.schedule}` +
+    (c.schedule !== 'oneshot' ? ` (now ${pct(c.currentSparsity)})` : '');
+  const when = c.atCheckpoints ? `Each checkpoint is consolidated: ${policy}.` : `Checkpoints are consolidated on demand only: ${policy}.`;
+  return c.lastError ? `${when} Last consolidation failed: ${c.lastError}` : when;
+}

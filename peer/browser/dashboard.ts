@@ -2,7 +2,7 @@
 // admin actions (the coordinator checks the token on every POST; the page only hides buttons).
 import { fetchStatus, type CoordinatorStatus } from './status-client.ts';
 import { LineChart } from './line-chart.ts';
-import { checkpointRow, formatBytes, peerRow, renderTiming } from './dashboard-view.ts';
+import { checkpointRow, describeConsolidation, formatBytes, peerRow, renderTiming } from './dashboard-view.ts';
 
 const $ = (id: string) => document.getElementById(id) as HTMLElement;
 const adminToken = new URLSearchParams(location.search).get('admin') ?? '';
@@ -22,7 +22,8 @@ function render(s: CoordinatorStatus): void {
   $('loss').textContent = last ? last.loss.toFixed(3) : '-';
   $('bpb').textContent = s.lastValidationBpb === null ? '-' : s.lastValidationBpb.toFixed(3);
   $('peers').querySelector('tbody')!.replaceChildren(...s.peers.map(peerRow));
-  $('checkpoints').querySelector('tbody')!.replaceChildren(...uniqueCheckpoints(s.checkpoints).reverse().map((c) => checkpointRow(c)));
+  $('checkpoints').querySelector('tbody')!.replaceChildren(...[...s.checkpoints].reverse().map((c) => checkpointRow(c)));
+  $('consolidation-policy').textContent = describeConsolidation(s.consolidation);
   lossChart.setData(s.recentLoss.map((r) => r.round), [s.recentLoss.map((r) => r.loss)]);
   bpbChart.setData(s.validation.map((v) => v.round), [s.validation.map((v) => v.bpb)]);
   renderTiming($('timing'), s);
@@ -51,14 +52,6 @@ async function refreshSample(): Promise<void> {
   } finally {
     sampling = false;
   }
-}
-
-/** The same checkpoint written twice in one round (e.g. "checkpoint now" then "consolidate now") is listed
- * once, with the figures of all its records merged. */
-function uniqueCheckpoints(list: CoordinatorStatus['checkpoints']): CoordinatorStatus['checkpoints'] {
-  const byPath = new Map<string, CoordinatorStatus['checkpoints'][number]>();
-  for (const c of list) byPath.set(c.path, { ...byPath.get(c.path), ...c });
-  return [...byPath.values()];
 }
 
 async function tick(): Promise<void> {
