@@ -9,7 +9,7 @@
 import { CODEC_NAMES, codecByName, ErrorFeedback, type GradientCodec } from '../protocol/codecs/index.ts';
 import { gaussianVector, relativeError } from '../protocol/codecs/conformance.ts';
 import { FramedTransport, fromSimplePeer } from '../protocol/transport.ts';
-import { connectWrtcPair, type PeerPair } from '../protocol/wrtc-pair.node.ts';
+import { connectWrtcPair, type PeerPair } from '../test/support/wrtc-pair.ts';
 
 const args = process.argv.slice(2);
 const arg = (name: string, def: number) => {

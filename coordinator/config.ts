@@ -8,9 +8,8 @@ import { z } from 'zod';
 import { PRESET_NAMES } from '../model/config.ts';
 import { DEFAULT_ADAMW } from '../model/adamw.ts';
 import { AGGREGATOR_NAMES } from './aggregate/aggregator.ts';
+import { CODEC_NAMES } from '../protocol/codecs/names.ts';
 
-/** Gradient codecs peers can be told to use (protocol/codecs). */
-export const CODEC_NAMES = ['fp32', 'fp16', 'int8', 'topk'] as const;
 
 const positiveInt = z.int().min(1);
 const nonNegativeInt = z.int().min(0);

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FramedTransport, MessageTransport, fromRTCDataChannel, fromSimplePeer, type RTCDataChannelLike } from './transport.ts';
 import { FRAME_HEADER_BYTES, MAX_FRAME_BYTES } from './framing.ts';
-import { connectWrtcPair, type PeerPair } from './wrtc-pair.node.ts';
+import { connectWrtcPair, type PeerPair } from '../test/support/wrtc-pair.ts';
 import type { Message } from './messages.ts';
 import type { ProtocolError } from './errors.ts';
 

@@ -1,4 +1,4 @@
-// Node-only helper (tests and bench/protocol.ts, never imported by protocol/ code): two simple-peer
+// Node-only helper for tests and bench/protocol.ts (kept out of protocol/, which is platform-free): two simple-peer
 // instances over @roamhq/wrtc on loopback, signaled directly in memory, resolved once both data channels
 // are open.
 import SimplePeer from 'simple-peer';
