@@ -5,7 +5,7 @@ export { ProtocolError, isProtocolError, toProtocolError, type ProtocolErrorCode
 export { DEFAULT_LIMITS, resolveLimits, type ProtocolLimits } from './limits.ts';
 export { crc32 } from './crc32.ts';
 export * from './codecs/index.ts';
-export { FramedTransport, MessageTransport, type FramedTransportOptions, type MessageTransportOptions } from './transport.ts';
+export { FramedTransport, MessageTransport, type FramedTransportOptions, type MessageTransportOptions, type MessageEndpoint } from './transport.ts';
 export { fromSimplePeer, fromRTCDataChannel, type DataChannelLike, type SimplePeerLike, type RTCDataChannelLike } from './channel.ts';
 export { buildFrame, parseFrame, frameCount, Reassembler, MAX_FRAME_BYTES, FRAME_HEADER_BYTES } from './framing.ts';
 export { createMemoryChannelPair, type MemoryChannel, type MemoryChannelOptions } from './memory-channel.ts';

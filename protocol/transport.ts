@@ -206,8 +206,20 @@ export class FramedTransport {
 
 export interface MessageTransportOptions extends FramedTransportOptions {}
 
+/**
+ * What a protocol participant needs from a message link: MessageTransport is one; a browser tab's training
+ * Web Worker has another that relays through the page (peer/browser/peer-worker.ts).
+ */
+export interface MessageEndpoint {
+  /** Sends one message; throws ProtocolError synchronously if the message is invalid. */
+  send(msg: Message): unknown;
+  onMessage(cb: (msg: Message) => void): void;
+  /** Messages that failed checks or validation (and were dropped). */
+  onInvalid(cb: (err: ProtocolError) => void): void;
+}
+
 /** Validated protocol messages over a data channel (or an existing FramedTransport). */
-export class MessageTransport {
+export class MessageTransport implements MessageEndpoint {
   readonly framed: FramedTransport;
   private readonly limits: Partial<ProtocolLimits> | undefined;
   private messageCbs: ((msg: Message) => void)[] = [];

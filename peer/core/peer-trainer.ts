@@ -1,7 +1,7 @@
 // The training loop every peer runs, browser tab and Node process alike: model-state → ready,
 // assignment → gradient (or H local AdamW steps → pseudo-gradient) → codec with error feedback → result.
 // Platform-free: the transport and the model factory are passed in.
-import type { MessageTransport } from '../../protocol/transport.ts';
+import type { MessageEndpoint } from '../../protocol/transport.ts';
 import type { Message, MessageOf } from '../../protocol/messages.ts';
 import { ErrorFeedback, codecByName, decodeGradient } from '../../protocol/codecs/index.ts';
 import { AdamW } from '../../model/adamw.ts';
@@ -21,7 +21,8 @@ export interface PeerModel {
 }
 
 export interface RunPeerOptions {
-  transport: MessageTransport;
+  /** A MessageTransport, or anything else that sends and receives validated messages (a worker's relay). */
+  transport: MessageEndpoint;
   welcome: MessageOf<'welcome'>;
   createModel(config: StlmConfig, seed: number): PeerModel | Promise<PeerModel>;
   /** The tfjs backend actually in use, reported to the coordinator for its status page. */
