@@ -13,14 +13,10 @@ const started = Date.now();
 
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
-await build({
+const common = {
   absWorkingDir: root,
-  entryPoints: { peer: path.join(src, 'main.ts'), dashboard: path.join(src, 'dashboard.ts') },
   outdir: out,
   bundle: true,
-  // Splitting keeps the webgpu backend in its own chunk, fetched only by browsers that offer WebGPU.
-  splitting: true,
-  format: 'esm',
   platform: 'browser',
   target: 'es2022',
   minify: true,
@@ -30,6 +26,18 @@ await build({
   // tfjs-backend-wasm mentions Node modules on code paths a browser never takes.
   external: ['fs', 'path', 'worker_threads', 'perf_hooks', 'os', 'crypto'],
   define: { 'process.env.NODE_ENV': '"production"' },
-});
+};
+await Promise.all([
+  build({
+    ...common,
+    entryPoints: { peer: path.join(src, 'main.ts'), dashboard: path.join(src, 'dashboard.ts') },
+    // Splitting keeps the webgpu backend in its own chunk, fetched only by browsers that offer WebGPU.
+    splitting: true,
+    format: 'esm',
+  }),
+  // The training worker (peer/browser/peer-worker.ts): one classic script (tfjs-wasm's emscripten code
+  // detects a worker by importScripts, which module workers lack), the webgpu backend included.
+  build({ ...common, entryPoints: { 'peer-worker': path.join(src, 'peer-worker.ts') }, format: 'iife' }),
+]);
 for (const file of ['index.html', 'dashboard.html', 'style.css']) copyFileSync(path.join(src, file), path.join(out, file));
 console.log(`browser bundle built in ${Date.now() - started} ms -> ${path.relative(root, out)}/`);

@@ -1,11 +1,11 @@
-// One tab's membership in the run: connect with the page's token, run the shared peer/core training loop,
-// leave cleanly. Failures are turned into messages a person can act on.
+// One tab's membership in the run: connect with the page's token, run the shared peer/core training loop
+// (in the engine's Web Worker, or on the page without one), leave cleanly. Failures are turned into
+// messages a person can act on.
 import { io } from 'socket.io-client';
 import type SimplePeerType from 'simple-peer';
 import { connectToCoordinator, ConnectError, type IoLike, type SimplePeerLike, type CoordinatorConnection } from '../core/connect.ts';
-import { runPeer, type PeerTrainer } from '../core/peer-trainer.ts';
 import type { PeerStats } from '../core/peer-stats.ts';
-import { StlmModel } from '../../model/stlm.ts';
+import type { ComputeEngine, TrainingRun } from './compute-engine.ts';
 
 /** simple-peer's ready browser build (simplepeer.min.js) defines this global. */
 declare const SimplePeer: typeof SimplePeerType | undefined;
@@ -23,10 +23,16 @@ export interface UserProblem {
 
 export class BrowserSession {
   private conn: CoordinatorConnection | undefined;
-  private trainer: PeerTrainer | undefined;
+  private trainer: TrainingRun | undefined;
   private leaving = false;
 
-  constructor(private readonly url: string, private readonly token: string, private readonly backend: string) {}
+  /** `engine` runs the trainer; it is used for this one session. */
+  constructor(
+    private readonly url: string,
+    private readonly token: string,
+    private readonly backend: string,
+    private readonly engine: ComputeEngine,
+  ) {}
 
   async join(events: SessionEvents): Promise<string> {
     if (typeof SimplePeer === 'undefined') throw new Error('simplepeer.min.js did not load');
@@ -53,11 +59,10 @@ export class BrowserSession {
       throw new ProblemError(describeFailure(e, this.url, socketReached));
     }
     const conn = this.conn;
-    this.trainer = runPeer({
+    this.trainer = this.engine.train({
       transport: conn.transport,
       welcome: conn.welcome,
       backendName: this.backend,
-      createModel: (config, seed) => StlmModel.create(config, seed),
       onStats: events.onStats,
       onClosed: () => conn.close(),
     });

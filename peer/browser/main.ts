@@ -1,9 +1,11 @@
 // The peer page (`/`): "Join training" turns this tab into a peer running the shared peer/core loop.
-// `?token=` carries the join token, `?join=1` joins at once, `?backend=wasm|webgl|webgpu|cpu` forces a backend.
+// `?token=` carries the join token, `?join=1` joins at once, `?backend=wasm|webgl|webgpu|cpu` forces a backend,
+// `?worker=0` trains on the page itself instead of in a Web Worker.
 import type { BackendName } from '../../model/backend.ts';
 import type { PeerStats } from '../core/peer-stats.ts';
 import { formatRate } from '../core/peer-stats.ts';
-import { pickBackend, type BackendChoice } from './pick-backend.ts';
+import type { BackendChoice } from './pick-backend.ts';
+import { startEngine, type ComputeEngine } from './compute-engine.ts';
 import { BrowserSession, ProblemError, type UserProblem } from './browser-session.ts';
 import { LineChart } from './line-chart.ts';
 import { fetchStatus } from './status-client.ts';
@@ -11,17 +13,34 @@ import { fetchStatus } from './status-client.ts';
 const params = new URLSearchParams(location.search);
 const token = params.get('token') ?? '';
 const forced = params.get('backend') as BackendName | null;
+const useWorker = params.get('worker') !== '0';
+const WORKER_URL = new URL('./peer-worker.js', import.meta.url);
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 
 const joinButton = $<HTMLButtonElement>('join');
 const leaveButton = $<HTMLButtonElement>('leave');
-let backend: BackendChoice | undefined;
-// The backend is chosen as soon as the page loads, so the tab shows it before joining and joins faster.
-const backendReady = pickBackend({ wasmPaths: '/tfjs-wasm/', force: forced ?? undefined }).then((choice) => {
-  $('backend').textContent = choice.name + (choice.threads > 1 ? ` ×${choice.threads}` : '');
-  $('backend-report').replaceChildren(...choice.report.map((line) => Object.assign(document.createElement('li'), { textContent: line })));
-  return choice;
-});
+
+interface ReadyEngine {
+  engine: ComputeEngine;
+  choice: BackendChoice;
+}
+/**
+ * The engine (worker, or the page as a fallback) and its backend are set up as soon as the page loads, so the
+ * tab shows them before joining and joins faster. A worker trains one session; a new one is prepared after it.
+ */
+function prepareEngine(): Promise<ReadyEngine> {
+  return startEngine(WORKER_URL, { wasmPaths: '/tfjs-wasm/', force: forced ?? undefined }, useWorker).then(({ engine, choice, note }) => {
+    $('backend').textContent = choice.name + (choice.threads > 1 ? ` ×${choice.threads}` : '');
+    $('compute').textContent = engine.where;
+    document.body.dataset.compute = engine.where;
+    // Not "[peer] training ...": tests wait for that line as the sign that a step started.
+    console.info(`[peer] compute in the ${engine.where}, backend ${choice.name}`);
+    const report = note ? [note, ...choice.report] : choice.report;
+    $('backend-report').replaceChildren(...report.map((line) => Object.assign(document.createElement('li'), { textContent: line })));
+    return { engine, choice };
+  });
+}
+let engineReady = prepareEngine();
 let session: BrowserSession | undefined;
 
 function setConnection(text: string, kind: 'on' | 'off' | 'wait' | 'bad'): void {
@@ -40,7 +59,7 @@ function showProblem(p: UserProblem | undefined): void {
 let lastState = '';
 function showStats(s: PeerStats): void {
   if (s.state !== lastState) {
-    // Logged synchronously: training blocks this thread, so the console is how one sees it start.
+    // Logged as each state arrives (on the page path training blocks this thread right after this line).
     console.info(`[peer] ${s.state} round ${s.round}`);
     lastState = s.state;
   }
@@ -61,15 +80,18 @@ async function join(): Promise<void> {
   joinButton.disabled = true;
   showProblem(undefined);
   try {
-    backend ??= await backendReady;
+    const { engine, choice } = await engineReady;
     setConnection('connecting', 'wait');
-    const s = new BrowserSession(location.origin, token, backend.name);
+    const s = new BrowserSession(location.origin, token, choice.name, engine);
     session = s;
     const peerId = await s.join({
       onStats: showStats,
       onEnded: (_reason, problem) => {
         if (session !== s) return;
         session = undefined;
+        // That engine trained its session (a worker is terminated by now): prepare a fresh one for the next join.
+        engineReady = prepareEngine();
+        engineReady.catch(showBackendFailure);
         setConnection(problem ? 'disconnected' : 'not connected', problem ? 'bad' : 'off');
         showProblem(problem);
         joinButton.hidden = false;
@@ -108,6 +130,9 @@ async function refreshRun(): Promise<void> {
 void refreshRun();
 setInterval(() => void refreshRun(), 2000);
 
-backendReady.catch((e: Error) => showProblem({ title: 'This browser cannot run the model', detail: `no tfjs backend works here: ${e.message}` }));
+function showBackendFailure(e: Error): void {
+  showProblem({ title: 'This browser cannot run the model', detail: `no tfjs backend works here: ${e.message}` });
+}
+engineReady.catch(showBackendFailure);
 if (!token) showProblem({ title: 'No join token in this link', detail: 'Open the link the coordinator printed when it started: it ends in ?token=….' });
 if (params.get('join') === '1') void join();
