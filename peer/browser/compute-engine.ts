@@ -43,6 +43,9 @@ export class WorkerEngine implements ComputeEngine {
   private readonly worker: Worker;
   private settleBackend: { resolve(c: BackendChoice): void; reject(e: Error): void } | undefined;
   private run: TrainOptions | undefined;
+  /** stop() was called: like a stopped PeerTrainer, nothing more is sent or reported (a step in progress
+   *  may still post its result and stats). */
+  private stopping = false;
   private finished = false;
   private terminated = false;
   private stopTimer: ReturnType<typeof setTimeout> | undefined;
@@ -78,6 +81,7 @@ export class WorkerEngine implements ComputeEngine {
 
   private stop(reason: string): void {
     if (this.finished) return;
+    this.stopping = true;
     if (this.terminated) return this.finish(reason);
     // The trainer stops between messages; a step in progress is given a moment, then the worker is ended.
     this.post({ type: 'stop', reason });
@@ -115,10 +119,10 @@ export class WorkerEngine implements ComputeEngine {
         return;
       case 'send':
         // As MessageTransport.send: a failed send surfaces through the transport's close.
-        this.run?.transport.framed.send(m.bytes).catch(() => {});
+        if (!this.stopping) this.run?.transport.framed.send(m.bytes).catch(() => {});
         return;
       case 'stats':
-        this.run?.onStats(m.stats);
+        if (!this.stopping) this.run?.onStats(m.stats);
         return;
       case 'closed':
         this.finish(m.reason);

@@ -85,7 +85,10 @@ async function join(): Promise<void> {
     const s = new BrowserSession(location.origin, token, choice.name, engine);
     session = s;
     const peerId = await s.join({
-      onStats: showStats,
+      // A session that ended (Leave) says nothing more: a worker may still finish the step it was in.
+      onStats: (st) => {
+        if (session === s) showStats(st);
+      },
       onEnded: (_reason, problem) => {
         if (session !== s) return;
         session = undefined;
