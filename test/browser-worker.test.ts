@@ -14,16 +14,20 @@ import { buildBrowserBundle } from './browser/bundle.ts';
 import { killAll, startCoordinatorProcess, waitFor, type CoordinatorProc } from './cluster/processes.ts';
 
 const runDir = mkdtempSync(path.join(tmpdir(), 'stlm-browser-worker-'));
-const ROUNDS = 4;
+const ROUNDS = 5;
 
-// Installed before the page's own scripts (a string: test runners may rewrite a function's source).
+// Installed before the page's own scripts (a string: test runners may rewrite a function's source). For each
+// step it records the step's duration and the longest the page went without a tick during it (counting, at the
+// step's end, the time since the last tick: on a frozen page the whole step is one gap).
 const RESPONSIVENESS_PROBE = `
-  const probe = (window.__probe = { maxGap: 0, steps: [], measuring: false });
+  const probe = (window.__probe = { maxGap: 0, steps: [] });
   let last = performance.now();
   let stepStart = 0;
+  let stepGap = 0;
   function tick() {
     const now = performance.now();
-    if (probe.measuring) probe.maxGap = Math.max(probe.maxGap, now - last);
+    if (stepStart) stepGap = Math.max(stepGap, now - last);
+    if (probe.steps.length || stepStart) probe.maxGap = Math.max(probe.maxGap, now - last);
     last = now;
     setTimeout(tick, 0);
   }
@@ -35,9 +39,10 @@ const RESPONSIVENESS_PROBE = `
     const now = performance.now();
     if (text.startsWith('[peer] training')) {
       stepStart = now;
-      probe.measuring = true;
+      stepGap = 0;
     } else if (text.startsWith('[peer] ready') && stepStart) {
-      probe.steps.push(now - stepStart);
+      const ms = now - stepStart;
+      probe.steps.push({ ms, frozen: Math.max(stepGap, now - last) / ms });
       stepStart = 0;
     }
     info(...args);
@@ -57,7 +62,15 @@ const NO_TRAINING_WORKER = `
 
 interface Probe {
   maxGap: number;
-  steps: number[];
+  /** Each step's duration and the longest tick gap during it as a fraction of it (1 = the page froze). */
+  steps: { ms: number; frozen: number }[];
+}
+
+function summary(p: Probe): { step: number; frozen: number; detail: string } {
+  const detail =
+    `steps ${p.steps.map((s) => `${Math.round(s.ms)} ms (page frozen ${Math.round(s.frozen * 100)}%)`).join(', ')}; ` +
+    `largest gap between page ticks ${p.maxGap.toFixed(1)} ms`;
+  return { step: median(p.steps.map((s) => s.ms)), frozen: median(p.steps.map((s) => s.frozen)), detail };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -108,12 +121,12 @@ describe.runIf(chromiumAvailable())('the tab trains in a Web Worker', () => {
     expect(await tab.locator('#backend').textContent()).toMatch(/^wasm ×\d+$|webgl|webgpu/);
     expect(trainingWorkers).toHaveLength(1);
 
-    const step = median(probe.steps);
-    const detail = `steps ${probe.steps.map(Math.round).join(', ')} ms, largest gap between page ticks ${probe.maxGap.toFixed(1)} ms`;
+    // The median over the steps: one step slowed by other processes on a busy machine does not decide it.
+    const { step, frozen, detail } = summary(probe);
     console.info(`[worker] ${detail}`);
     expect(probe.steps.length, detail).toBeGreaterThanOrEqual(ROUNDS);
     expect(step, `steps must be heavy enough to tell a frozen page from a free one: ${detail}`).toBeGreaterThanOrEqual(120);
-    expect(probe.maxGap, detail).toBeLessThan(step / 4);
+    expect(frozen, detail).toBeLessThan(0.25);
 
     // Leave: the coordinator drops the tab at once, the trainer stops and its worker is terminated; a fresh
     // worker is prepared for the next join.
@@ -146,10 +159,9 @@ describe.runIf(chromiumAvailable())('the tab trains in a Web Worker', () => {
     expect(await tab.locator('#compute').textContent()).toBe('page');
     expect(await tab.locator('#backend-report li').first().textContent()).toMatch(/^worker: failed \(simulated: no dedicated workers here\); training runs on the page$/);
 
-    const step = median(probe.steps);
-    const detail = `steps ${probe.steps.map(Math.round).join(', ')} ms, largest gap between page ticks ${probe.maxGap.toFixed(1)} ms`;
+    const { frozen, detail } = summary(probe);
     console.info(`[page] ${detail}`);
-    expect(probe.maxGap, detail).toBeGreaterThanOrEqual(step * 0.7);
+    expect(frozen, detail).toBeGreaterThan(0.8);
     await leave(tab);
     await tab.close();
   });
