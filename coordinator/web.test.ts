@@ -27,6 +27,7 @@ describe('createWebRouter', () => {
   writeFileSync(path.join(dist, 'index.html'), '<h1>peer page</h1>');
   writeFileSync(path.join(dist, 'dashboard.html'), '<h1>dashboard</h1>');
   writeFileSync(path.join(dist, 'peer.js'), 'console.log(1)');
+  writeFileSync(path.join(dist, 'peer-worker.js'), 'console.log(2)');
   const calls: string[] = [];
   let withBundle: { url: string; server: Server };
   let noBundle: { url: string; server: Server };
@@ -52,12 +53,14 @@ describe('createWebRouter', () => {
       expect(res.headers.get('cross-origin-opener-policy')).toBe('same-origin');
       expect(res.headers.get('cross-origin-embedder-policy')).toBe('require-corp');
     }
-    for (const asset of ['/assets/peer.js', '/assets/simplepeer.min.js', '/assets/uPlot.min.css', '/tfjs-wasm/tfjs-backend-wasm-threaded-simd.wasm']) {
+    for (const asset of ['/assets/peer.js', '/assets/peer-worker.js', '/assets/simplepeer.min.js', '/assets/uPlot.min.css', '/tfjs-wasm/tfjs-backend-wasm-threaded-simd.wasm']) {
       const res = await fetch(withBundle.url + asset);
       expect(res.status, asset).toBe(200);
       expect(res.headers.get('cross-origin-resource-policy'), asset).toBe('same-origin');
       expect(res.headers.get('cross-origin-embedder-policy'), asset).toBe('require-corp');
     }
+    // A worker script must be served as JavaScript.
+    expect((await fetch(withBundle.url + '/assets/peer-worker.js')).headers.get('content-type')).toMatch(/^(text|application)\/javascript/);
     const wasm = await fetch(withBundle.url + '/tfjs-wasm/tfjs-backend-wasm-simd.wasm');
     expect(wasm.headers.get('content-type')).toBe('application/wasm');
     expect((await fetch(withBundle.url + '/assets/nope.js')).status).toBe(404);

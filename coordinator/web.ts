@@ -1,6 +1,7 @@
 // The browser side of the coordinator: the peer page (`/`), the dashboard (`/dashboard`), their esbuild
-// bundle (dist/browser, built by scripts/build-browser.mjs), the tfjs .wasm files, simple-peer's browser
-// build and uPlot's css, plus GET /api/sample and the admin actions under POST /api/admin/*.
+// bundle (dist/browser, built by scripts/build-browser.mjs, with the peer page's training worker
+// peer-worker.js), the tfjs .wasm files, simple-peer's browser build and uPlot's css, plus GET /api/sample and
+// the admin actions under POST /api/admin/*.
 // Every response is cross-origin isolated (COOP/COEP) so the tab may use SharedArrayBuffer, which
 // multi-threaded tfjs wasm needs; assets also say CORP same-origin, as require-corp demands.
 import { existsSync } from 'node:fs';
