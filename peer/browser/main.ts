@@ -92,7 +92,7 @@ async function join(): Promise<void> {
       onEnded: (_reason, problem) => {
         if (session !== s) return;
         session = undefined;
-        // That engine trained its session (a worker is terminated by now): prepare a fresh one for the next join.
+        // That engine trained its session (its worker is stopped and terminated): prepare a fresh one for the next join.
         engineReady = prepareEngine();
         engineReady.catch(showBackendFailure);
         setConnection(problem ? 'disconnected' : 'not connected', problem ? 'bad' : 'off');
