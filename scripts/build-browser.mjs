@@ -1,14 +1,17 @@
 #!/usr/bin/env node
-// Bundles the browser pages (peer page + dashboard) with esbuild into dist/browser/ (not committed).
-// `npm start` and `npm test` run it first (prestart/pretest). The coordinator serves dist/browser/.
+// Bundles the browser pages (peer page + dashboard) and the peer page's training worker with esbuild into
+// dist/browser/ (not committed). `npm start` and `npm test` run it first (prestart/pretest). The coordinator
+// serves dist/browser/.
 import { build } from 'esbuild';
-import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const src = path.join(root, 'peer/browser');
-const out = path.join(root, 'dist/browser');
+const dest = path.join(root, 'dist/browser');
+// Built beside it, then swapped in: browser test files rebuild while other files' tabs load pages from it.
+const out = path.join(root, `dist/.browser-${process.pid}`);
 const started = Date.now();
 
 rmSync(out, { recursive: true, force: true });
@@ -40,4 +43,26 @@ await Promise.all([
   build({ ...common, entryPoints: { 'peer-worker': path.join(src, 'peer-worker.ts') }, format: 'iife' }),
 ]);
 for (const file of ['index.html', 'dashboard.html', 'style.css']) copyFileSync(path.join(src, file), path.join(out, file));
-console.log(`browser bundle built in ${Date.now() - started} ms -> ${path.relative(root, out)}/`);
+swapIn(out, dest);
+console.log(`browser bundle built in ${Date.now() - started} ms -> ${path.relative(root, dest)}/`);
+
+/** Replaces `to` with `from` with two renames (the pages are missing for microseconds, not for the build);
+ *  retries if a concurrent build swapped its own in between. */
+function swapIn(from, to) {
+  for (let attempt = 0; ; attempt++) {
+    const old = `${to}.old-${process.pid}-${attempt}`;
+    try {
+      renameSync(to, old);
+    } catch (e) {
+      if (e.code !== 'ENOENT') throw e;
+    }
+    try {
+      renameSync(from, to);
+      return;
+    } catch (e) {
+      if (!['ENOTEMPTY', 'EEXIST'].includes(e.code) || attempt >= 10) throw e;
+    } finally {
+      rmSync(old, { recursive: true, force: true });
+    }
+  }
+}
