@@ -4,12 +4,9 @@
 // `consolidation.json` in the checkpoint, and merged into its `state.json` (field `consolidation`) when present
 // (call it when nothing else is writing that state.json: right after the checkpoint is written).
 //
-// Wiring (coordinator runtime): after writing checkpoint `dir`, call
-//   const report = await consolidateCheckpoint(dir, { validation: dataset.validationExamples(settings.validationExamples) });
-// and publish `report` in /api/status. The tfjs backend must already be set up (setupBackend).
-// For gradual pruning keep a `PruneSchedule` (model/compress/schedule.ts) beside the optimizer: call
-// `schedule.advance(masterWeights, manifest)` at each checkpoint before consolidating, `schedule.apply(
-// masterWeights)` right after every optimizer step, and store `schedule.exportState()` in the checkpoint.
+// Callers: `stlm consolidate` (cli/consolidate.ts), and the running coordinator through
+// checkpoint-consolidator.ts, which adds the policy and a gradual schedule's masks (wired in run.ts).
+// The tfjs backend must already be set up (setupBackend).
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
