@@ -21,7 +21,7 @@ import { Prng } from '../model/prng.ts';
 import { consolidate, loadConsolidated, type QuantMode } from '../model/compress/consolidate.ts';
 import { PruneSchedule } from '../model/compress/schedule.ts';
 import type { SparsityTarget } from '../model/compress/prune.ts';
-import { loadCorpus } from '../coordinator/corpus.ts';
+import { loadCorpus } from '../data/corpus.ts';
 
 const args = process.argv.slice(2);
 const intFlag = (name: string, dflt: number): number => {

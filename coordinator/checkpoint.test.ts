@@ -6,7 +6,7 @@ import { resolveConfig } from '../model/config.ts';
 import { modelManifest } from '../model/layout.ts';
 import { manifestSize } from '../model/params.ts';
 import { CheckpointStore, type CheckpointState } from './checkpoint.ts';
-import { Dataset } from './dataset.ts';
+import { Dataset } from '../data/dataset.ts';
 
 const root = mkdtempSync(path.join(tmpdir(), 'stlm-ckpt-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -15,7 +15,7 @@ const freshDir = () => path.join(root, `run${n++}`);
 
 const config = resolveConfig('tiny');
 const size = manifestSize(modelManifest(config));
-const dataset = new Dataset(Array.from({ length: 100 }, (_, i) => new Uint8Array([i + 1, 2, 3])), { seed: 7 });
+const dataset = new Dataset({ train: Array.from({ length: 100 }, (_, i) => new Uint8Array([i + 1, 2, 3])), heldOut: [new Uint8Array([9])] }, { seed: 7 });
 
 function filled(k: number): Float32Array {
   return Float32Array.from({ length: size }, (_, i) => Math.sin(i * 0.01 + k));
@@ -59,7 +59,7 @@ describe('CheckpointStore', () => {
     expect(got.settings).toEqual({ preset: 'tiny', batchSize: 4 });
     expect(got.config).toEqual(config);
     // The cursor brings a dataset back to the same place.
-    const d2 = new Dataset(Array.from({ length: 100 }, (_, i) => new Uint8Array([i + 1, 2, 3])), { seed: 7 });
+    const d2 = new Dataset({ train: Array.from({ length: 100 }, (_, i) => new Uint8Array([i + 1, 2, 3])), heldOut: [new Uint8Array([9])] }, { seed: 7 });
     d2.importCursor(got.dataCursor);
     expect(d2.stats().requeuedBatches).toBe(s.dataCursor.outstanding.length);
   });

@@ -13,12 +13,11 @@ import path from 'node:path';
 import { decodeWeightsFile } from '../model/weights-file.ts';
 import { StlmModel } from '../model/stlm.ts';
 import { validationBitsPerByte } from './validation.ts';
-import { splitIntoExamples } from '../model/bytes.ts';
 import { consolidate, loadConsolidated, type ConsolidateReport, type QuantMode } from '../model/compress/consolidate.ts';
 import type { PruneScope, SparsityTarget } from '../model/compress/prune.ts';
 import type { PolicyOptions } from '../model/compress/policy.ts';
-import { loadCorpus } from './corpus.ts';
-import { Dataset } from './dataset.ts';
+import { loadCorpus } from '../data/corpus.ts';
+import { Dataset } from '../data/dataset.ts';
 
 export const CONSOLIDATED_FILE = 'model.stlmq';
 export const DENSE_FILE = 'weights.stlm';
@@ -86,7 +85,7 @@ async function validationFor(checkpointDir: string, config: StlmModel['config'],
     return opts.validation.slice(0, limit);
   }
   const corpus = await loadCorpus(opts.corpus ?? (typeof settings.data === 'string' ? settings.data : undefined));
-  const dataset = new Dataset(splitIntoExamples(corpus.bytes, config), {
+  const dataset = Dataset.fromCorpus(corpus.bytes, config, {
     seed: opts.seed ?? (typeof settings.seed === 'number' ? settings.seed : 1),
     validationFraction: opts.validationFraction ?? (typeof settings.validationFraction === 'number' ? settings.validationFraction : undefined),
   });

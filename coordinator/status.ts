@@ -1,6 +1,6 @@
 // The shape of GET /api/status: everything a dashboard or a script needs to see how the run is going.
 import type { PeerSummary } from './peer-registry.ts';
-import type { DatasetStats } from './dataset.ts';
+import type { DatasetStats } from '../data/dataset.ts';
 
 export interface RoundRecord {
   round: number;

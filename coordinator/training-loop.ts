@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import type { Message } from '../protocol/messages.ts';
 import type { PeerEntry, PeerRegistry } from './peer-registry.ts';
 import { RoundCollector, type RoundAssignment } from './round-collector.ts';
-import type { Dataset } from './dataset.ts';
+import type { Dataset } from '../data/dataset.ts';
 import type { DeadlineEstimator } from './deadline.ts';
 import { screenResults } from './screen-results.ts';
 import type { TrainingState } from './training-state.ts';

@@ -1,23 +1,19 @@
-// The coordinator's view of the training data: whole examples (from splitIntoExamples), a deterministic
-// validation split, and the order in which training batches are handed out.
+// The training data as a run sees it: whole training examples, the held-out examples (the corpus tail, see
+// split.ts), and the order in which training batches are handed out. The coordinator and `stlm train` use it.
 //
-// Guarantees: the split and every epoch's order depend only on the seed and the examples; within an epoch
+// Guarantees: every epoch's order depends only on the seed and the examples; within an epoch
 // no example is served twice, except that a batch whose result was lost (peer gone, deadline, rejection)
 // is requeued and served again, before any fresh data; the position (epoch, offset, requeued and
 // outstanding batches) is exported as JSON and restored after a restart, where batches that were out at
 // the time are served again first (their peers' results died with the old process).
-import { splitIntoExamples } from '../model/bytes.ts';
 import type { StlmConfig } from '../model/config.ts';
-import { Prng } from '../model/prng.ts';
+import { mixSeed, permutation } from './order.ts';
+import { HELD_OUT_FRACTION, splitExamples, type SplitExamples } from './split.ts';
 
 export interface DatasetOptions {
   seed: number;
-  /** Share of examples held out for validation (default 0.01), bounded by minValidation and maxValidation. */
+  /** Share of the corpus bytes held out, its tail (default HELD_OUT_FRACTION, 1%); only for fromCorpus. */
   validationFraction?: number;
-  /** Default 48: fewer makes a noisy bits-per-byte. Never more than half the examples. */
-  minValidation?: number;
-  /** Default 2000: more only slows evaluation down. */
-  maxValidation?: number;
 }
 
 export interface Batch {
@@ -71,32 +67,26 @@ export class Dataset {
   private readonly outstanding = new Map<number, BatchRecord>();
   private requeued: BatchRecord[] = [];
 
-  constructor(examples: Uint8Array[], opts: DatasetOptions) {
-    if (!Array.isArray(examples)) throw new Error('Dataset: expected an array of examples');
-    examples.forEach((e, i) => {
-      if (!(e instanceof Uint8Array) || e.length === 0) throw new Error(`Dataset: example ${i} is not a non-empty Uint8Array`);
-    });
-    if (examples.length < 2) throw new Error(`Dataset: need at least 2 examples (1 to train, 1 to validate), got ${examples.length}`);
+  constructor(split: SplitExamples, opts: DatasetOptions) {
+    const check = (examples: Uint8Array[], what: string) => {
+      if (!Array.isArray(examples) || examples.length === 0) throw new Error(`Dataset: need at least 1 ${what} example`);
+      examples.forEach((e, i) => {
+        if (!(e instanceof Uint8Array) || e.length === 0) throw new Error(`Dataset: ${what} example ${i} is not a non-empty Uint8Array`);
+      });
+    };
+    check(split?.train, 'training');
+    check(split?.heldOut, 'held-out');
     if (!Number.isInteger(opts.seed) || opts.seed < 0) throw new Error(`Dataset: seed must be a non-negative integer, got ${opts.seed}`);
-    const fraction = opts.validationFraction ?? 0.01;
-    if (!(fraction > 0 && fraction < 0.5)) throw new Error(`Dataset: validationFraction must be in (0, 0.5), got ${fraction}`);
     this.seed = opts.seed;
-    const n = examples.length;
-    const minVal = Math.min(opts.minValidation ?? 48, Math.floor(n / 2));
-    const nVal = Math.max(1, Math.min(opts.maxValidation ?? 2000, Math.max(minVal, Math.round(fraction * n))));
-    // Held-out examples are a seeded random choice of whole examples, kept in corpus order.
-    const shuffled = permutation(n, new Prng(mix(this.seed, 0x5eed)));
-    const isVal = new Uint8Array(n);
-    for (let i = 0; i < nVal; i++) isVal[shuffled[i]!] = 1;
-    this.train = examples.filter((_, i) => isVal[i] === 0);
-    this.validation = examples.filter((_, i) => isVal[i] === 1);
+    this.train = split.train;
+    this.validation = split.heldOut;
     this.trainBytes = this.train.reduce((s, e) => s + e.length, 0);
     this.order = this.epochOrder(0);
   }
 
-  /** Cuts a corpus byte stream into examples for `cfg` and builds the dataset. */
+  /** Splits a corpus byte stream (its tail is held out, see split.ts), cuts both parts into examples for `cfg`. */
   static fromCorpus(bytes: Uint8Array, cfg: StlmConfig, opts: DatasetOptions): Dataset {
-    return new Dataset(splitIntoExamples(bytes, cfg), opts);
+    return new Dataset(splitExamples(bytes, cfg, opts.validationFraction ?? HELD_OUT_FRACTION), opts);
   }
 
   get trainCount(): number {
@@ -136,7 +126,7 @@ export class Dataset {
     return this.outstanding.delete(batchId);
   }
 
-  /** The first `limit` validation examples (always the same ones, in the same order). */
+  /** The first `limit` held-out examples (always the same ones, in corpus order). */
   validationExamples(limit?: number): Uint8Array[] {
     if (limit !== undefined && !(Number.isInteger(limit) && limit >= 0)) {
       throw new Error(`Dataset.validationExamples: limit must be a non-negative integer, got ${limit}`);
@@ -204,24 +194,6 @@ export class Dataset {
   }
 
   private epochOrder(epoch: number): Uint32Array {
-    return permutation(this.train.length, new Prng(mix(this.seed, epoch + 1)));
+    return permutation(this.train.length, mixSeed(this.seed, epoch + 1));
   }
-}
-
-/** Fisher-Yates with a seeded generator. */
-function permutation(n: number, rng: Prng): Uint32Array {
-  const p = new Uint32Array(n);
-  for (let i = 0; i < n; i++) p[i] = i;
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(rng.next() * (i + 1));
-    const t = p[i]!;
-    p[i] = p[j]!;
-    p[j] = t;
-  }
-  return p;
-}
-
-/** Derives a 32-bit seed for one purpose (split, epoch k) from the run seed. */
-function mix(seed: number, salt: number): number {
-  return (Math.imul(seed ^ 0x2545f491, 0x9e3779b1) ^ Math.imul(salt, 0x85ebca6b)) >>> 0;
 }

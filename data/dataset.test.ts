@@ -8,30 +8,26 @@ function examples(n: number): Uint8Array[] {
   return Array.from({ length: n }, (_, i) => new TextEncoder().encode(`ex${i}`));
 }
 const id = (e: Uint8Array) => new TextDecoder().decode(e);
+/** n training examples and 3 held-out ones. */
+function split(n: number) {
+  return { train: examples(n), heldOut: [1, 2, 3].map((i) => new TextEncoder().encode(`held${i}`)) };
+}
 
 describe('Dataset', () => {
-  it('holds out a seeded ~1% validation split of whole examples, at least a few dozen, disjoint from training', () => {
-    const ex = examples(10_000);
-    const a = new Dataset(ex, { seed: 3 });
-    const b = new Dataset(ex, { seed: 3 });
-    const c = new Dataset(ex, { seed: 4 });
-    expect(a.validationExamples()).toHaveLength(100);
-    expect(a.validationExamples().map(id)).toEqual(b.validationExamples().map(id));
-    expect(a.validationExamples().map(id)).not.toEqual(c.validationExamples().map(id));
-    expect(a.stats().trainExamples).toBe(9_900);
-    expect(new Dataset(examples(1_000), { seed: 1 }).validationExamples()).toHaveLength(48);
-    expect(new Dataset(examples(10), { seed: 1 }).validationExamples()).toHaveLength(5);
-    expect(new Dataset(examples(300_000), { seed: 1 }).validationExamples()).toHaveLength(2000);
+  it('serves the held-out examples it was given, in order, and never trains on them', () => {
+    const all = examples(2_000);
+    const a = new Dataset({ train: all.slice(0, 1_900), heldOut: all.slice(1_900) }, { seed: 3 });
+    expect(a.validationExamples().map(id)).toEqual(all.slice(1_900).map(id));
     expect(a.validationExamples(7).map(id)).toEqual(a.validationExamples().slice(0, 7).map(id));
-    // No validation example is ever served for training (two full epochs).
+    expect(a.stats().trainExamples).toBe(1_900);
     const val = new Set(a.validationExamples().map(id));
     let leaked = 0;
-    for (let i = 0; i < (2 * 9_900) / 50; i++) for (const e of a.nextBatch(50).examples) if (val.has(id(e))) leaked++;
+    for (let i = 0; i < (2 * 1_900) / 50; i++) for (const e of a.nextBatch(50).examples) if (val.has(id(e))) leaked++;
     expect(leaked).toBe(0);
   });
 
   it('serves every training example exactly once per epoch, in a different seeded order each epoch', () => {
-    const d = new Dataset(examples(203), { seed: 9, minValidation: 3 });
+    const d = new Dataset(split(200), { seed: 9 });
     const n = d.trainCount;
     const epochs: string[][] = [[], []];
     let served = 0;
@@ -51,7 +47,7 @@ describe('Dataset', () => {
   });
 
   it('serves a requeued batch again, first, with the same id and examples; complete() forgets a batch', () => {
-    const d = new Dataset(examples(100), { seed: 1 });
+    const d = new Dataset(split(100), { seed: 1 });
     const b1 = d.nextBatch(4);
     const b2 = d.nextBatch(4);
     expect(b2.batchId).not.toBe(b1.batchId);
@@ -68,7 +64,7 @@ describe('Dataset', () => {
   });
 
   it('continues exactly after a restart: cursor is JSON-safe, outstanding batches come back first', () => {
-    const ex = examples(500);
+    const ex = split(500);
     const a = new Dataset(ex, { seed: 5 });
     for (let i = 0; i < 30; i++) a.complete(a.nextBatch(8).batchId); // into the second epoch
     const lost = a.nextBatch(8); // out when the process died
@@ -94,30 +90,35 @@ describe('Dataset', () => {
   });
 
   it('refuses a cursor from other data or another seed, and malformed ones', () => {
-    const a = new Dataset(examples(100), { seed: 1 });
+    const a = new Dataset(split(100), { seed: 1 });
     a.nextBatch(3);
     const cursor = a.exportCursor();
-    expect(() => new Dataset(examples(101), { seed: 1 }).importCursor(cursor)).toThrow(/other data/);
-    expect(() => new Dataset(examples(100), { seed: 2 }).importCursor(cursor)).toThrow(/seed 1/);
+    expect(() => new Dataset(split(101), { seed: 1 }).importCursor(cursor)).toThrow(/other data/);
+    expect(() => new Dataset(split(100), { seed: 2 }).importCursor(cursor)).toThrow(/seed 1/);
     const broken = { ...cursor, outstanding: [{ batchId: 1, epoch: 0, indices: [1e9] }] };
-    expect(() => new Dataset(examples(100), { seed: 1 }).importCursor(broken)).toThrow(/out of range/);
-    expect(() => new Dataset(examples(100), { seed: 1 }).importCursor({} as DatasetCursor)).toThrow(/not a dataset cursor/);
+    expect(() => new Dataset(split(100), { seed: 1 }).importCursor(broken)).toThrow(/out of range/);
+    expect(() => new Dataset(split(100), { seed: 1 }).importCursor({} as DatasetCursor)).toThrow(/not a dataset cursor/);
   });
 
   it('rejects bad input clearly', () => {
-    expect(() => new Dataset(examples(1), { seed: 1 })).toThrow(/at least 2 examples/);
-    expect(() => new Dataset([new Uint8Array(0), new Uint8Array(1)], { seed: 1 })).toThrow(/example 0/);
-    expect(() => new Dataset(examples(10), { seed: -1 })).toThrow(/seed/);
-    expect(() => new Dataset(examples(10), { seed: 1 }).nextBatch(0)).toThrow(/batchSize/);
+    expect(() => new Dataset({ train: [], heldOut: examples(1) }, { seed: 1 })).toThrow(/at least 1 training example/);
+    expect(() => new Dataset({ train: examples(1), heldOut: [] }, { seed: 1 })).toThrow(/at least 1 held-out example/);
+    expect(() => new Dataset({ train: [new Uint8Array(0)], heldOut: examples(1) }, { seed: 1 })).toThrow(/training example 0/);
+    expect(() => new Dataset(split(10), { seed: -1 })).toThrow(/seed/);
+    expect(() => new Dataset(split(10), { seed: 1 }).nextBatch(0)).toThrow(/batchSize/);
   });
 
-  it('builds from the embedded corpus for a preset', async () => {
+  it('builds from the embedded corpus for a preset, holding out its tail', async () => {
     const corpus = await loadCorpus();
     const cfg = resolveConfig('tiny');
-    const d = Dataset.fromCorpus(corpus.bytes.subarray(0, 200_000), cfg, { seed: 1 });
+    const bytes = corpus.bytes.subarray(0, 200_000);
+    const d = Dataset.fromCorpus(bytes, cfg, { seed: 1 });
     const s = d.stats();
     expect(s.trainBytes + s.validationBytes).toBe(200_000);
-    expect(s.validationExamples).toBeGreaterThanOrEqual(48);
+    expect(s.validationBytes).toBeGreaterThan(1_900);
+    expect(s.validationBytes).toBeLessThan(2_500);
+    const heldOut = Buffer.concat(d.validationExamples());
+    expect(Buffer.compare(heldOut, bytes.subarray(bytes.length - heldOut.length))).toBe(0);
     expect(d.nextBatch(4).examples).toHaveLength(4);
   });
 });
