@@ -64,14 +64,20 @@ describe('AdamW over flat arrays', () => {
 
 describe('learning-rate schedule', () => {
   const s = { maxLr: 1e-3, minLr: 1e-4, warmupSteps: 10, totalSteps: 110 };
-  it('warms up linearly, then decays by cosine to minLr, then stays', () => {
+  it('warms up linearly, holds maxLr, decays linearly to minLr over the last fifth, then stays', () => {
     expect(learningRate(0, s)).toBeCloseTo(1e-4, 12);
     expect(learningRate(9, s)).toBeCloseTo(1e-3, 12);
     expect(learningRate(10, s)).toBeCloseTo(1e-3, 12);
-    expect(learningRate(60, s)).toBeCloseTo(5.5e-4, 12);
+    // Stable until the last fifth of the run (step 88), then linear to minLr.
+    expect(learningRate(60, s)).toBe(1e-3);
+    expect(learningRate(88, s)).toBe(1e-3);
+    expect(learningRate(99, s)).toBeCloseTo(5.5e-4, 12);
     expect(learningRate(110, s)).toBe(1e-4);
     expect(learningRate(1000, s)).toBe(1e-4);
-    for (let t = 11; t < 110; t++) expect(learningRate(t, s)).toBeLessThan(learningRate(t - 1, s));
+    for (let t = 89; t < 110; t++) expect(learningRate(t, s)).toBeLessThan(learningRate(t - 1, s));
+    // An open-ended run stays at maxLr; a wall-clock budget decays by the share of the budget used.
+    expect(learningRate(1e6, { ...s, totalSteps: Infinity })).toBe(1e-3);
+    expect(learningRate(50, { ...s, totalSteps: Infinity }, 0.9)).toBeCloseTo(5.5e-4, 12);
     expect(() => learningRate(-1, s)).toThrow(/step/);
   });
 });

@@ -45,10 +45,13 @@ export class LocalTrainer {
     return this.steps;
   }
 
-  /** One training step on `batch`: gradient, clipped AdamW update, weights written back to the model. */
-  step(batch: Uint8Array[]): LocalStepResult {
+  /**
+   * One training step on `batch`: gradient, clipped AdamW update, weights written back to the model.
+   * `progress` (0..1, the share of the run done) drives the schedule's decay for a run with a time budget.
+   */
+  step(batch: Uint8Array[], progress?: number): LocalStepResult {
     const { loss, bytes, grads } = this.model.trainStep(batch);
-    const lr = learningRate(this.steps, this.schedule);
+    const lr = learningRate(this.steps, this.schedule, progress);
     const { gradNorm } = this.optimizer.step(this.weights, grads, lr);
     this.model.setWeights(this.weights);
     this.steps++;
