@@ -20,6 +20,10 @@ export interface EncodedBatch {
   weights: Float32Array;
   /** Number of scored bytes (the sum of weights): every byte of every example. */
   scoredBytes: number;
+  /** [scoredBytes] flat slot index (b*T + t)*P + j of every scored byte, ascending. */
+  scoredSlots: Int32Array;
+  /** [scoredBytes] the target byte of each scored slot. */
+  scoredTargets: Int32Array;
 }
 
 /** Encodes already-checked examples (see checkBatch). */
@@ -56,5 +60,9 @@ export function encodeBatch(examples: Uint8Array[], cfg: StlmConfig): EncodedBat
     }
     // Positions past this example's last chunk keep PAD inputs and zero weights.
   }
-  return { batch: B, chunks: T, encoderIds, decoderIds, targets, weights, scoredBytes };
+  const scoredSlots = new Int32Array(scoredBytes);
+  let k = 0;
+  for (let i = 0; i < size; i++) if (weights[i] === 1) scoredSlots[k++] = i;
+  const scoredTargets = scoredSlots.map((i) => targets[i]);
+  return { batch: B, chunks: T, encoderIds, decoderIds, targets, weights, scoredBytes, scoredSlots, scoredTargets };
 }

@@ -19,6 +19,26 @@ function causalMixMask(P: number): tf.Tensor2D {
   return tf.tensor2d(m, [P, P]);
 }
 
+/** Block mask [P*dB, P*dB] for the dense mix: input slot i feeds output slot j only when i <= j. */
+function causalDenseMask(P: number, dB: number): tf.Tensor2D {
+  const n = P * dB;
+  const m = new Float32Array(n * n);
+  for (let r = 0; r < n; r++) m.fill(1, r * n + Math.floor(r / dB) * dB, (r + 1) * n);
+  return tf.tensor2d(m, [n, n]);
+}
+
+/** Mixes the slots of each chunk of a [N, P, dB] tensor (see StlmConfig.byteMix). */
+function mixSlots(a: tf.Tensor, w: tf.Tensor, causal: boolean, cfg: StlmConfig, ops: Ops): tf.Tensor {
+  const [N, P, dB] = a.shape;
+  if (cfg.byteMix === 'dense') {
+    const mixW = causal ? tf.mul(w, causalDenseMask(P, dB)) : w;
+    return tf.reshape(ops.matMul(tf.reshape(a, [N, P * dB]), mixW), [N, P, dB]);
+  }
+  const slotsLast = tf.reshape(tf.transpose(a, [0, 2, 1]), [N * dB, P]); // [N*dB, P]
+  const mixW = causal ? tf.mul(w, causalMixMask(P)) : w;
+  return tf.transpose(tf.reshape(ops.matMul(slotsLast, mixW), [N, dB, P]), [0, 2, 1]);
+}
+
 /** Additive attention mask [T, T]: 0 on and below the diagonal, -1e9 above. */
 function causalAttnMask(T: number): tf.Tensor2D {
   const m = new Float32Array(T * T);
@@ -26,16 +46,13 @@ function causalAttnMask(T: number): tf.Tensor2D {
   return tf.tensor2d(m, [T, T]);
 }
 
-/** Byte blocks over x [N, P, dB]: a slot-mixing step (a P x P matrix, causal in the decoder) then a
- * per-byte SiLU MLP, each pre-normed and residual. */
+/** Byte blocks over x [N, P, dB]: a slot-mixing step (causal in the decoder) then a per-byte SiLU MLP,
+ * each pre-normed and residual. */
 function byteBlocks(x: tf.Tensor, prefix: string, causal: boolean, p: ParamGetter, cfg: StlmConfig, ops: Ops) {
   const [N, P, dB] = x.shape;
   for (let i = 0; i < cfg.byteLayers; i++) {
     const a = ops.rmsNorm(x, p(`${prefix}.${i}.mixNorm.gain`), cfg.normEps);
-    const slotsLast = tf.reshape(tf.transpose(a, [0, 2, 1]), [N * dB, P]); // [N*dB, P]
-    const mixW = causal ? tf.mul(p(`${prefix}.${i}.mix`), causalMixMask(P)) : p(`${prefix}.${i}.mix`);
-    const mixed = tf.transpose(tf.reshape(ops.matMul(slotsLast, mixW), [N, dB, P]), [0, 2, 1]);
-    x = tf.add(x, mixed);
+    x = tf.add(x, mixSlots(a, p(`${prefix}.${i}.mix`), causal, cfg, ops));
     const b = tf.reshape(ops.rmsNorm(x, p(`${prefix}.${i}.mlpNorm.gain`), cfg.normEps), [N * P, dB]);
     const h = silu(ops.matMul(b, p(`${prefix}.${i}.mlp.w1`)));
     x = tf.add(x, tf.reshape(ops.matMul(h, p(`${prefix}.${i}.mlp.w2`)), [N, P, dB]));
@@ -59,8 +76,8 @@ function ffn(x: tf.Tensor, prefix: string, p: ParamGetter, ops: Ops): tf.Tensor 
   return ops.matMul(tf.mul(gate, ops.matMul(x, p(`${prefix}.w3`))), p(`${prefix}.w2`));
 }
 
-/** Byte logits [B*T*P, BYTE_VOCAB] for an encoded batch. */
-export function forwardLogits(p: ParamGetter, batch: EncodedBatch, cfg: StlmConfig, ops: Ops): tf.Tensor2D {
+/** The decoder's final byte vectors [B*T*P, dB], one per slot, before the tied output head. */
+function forwardBytes(p: ParamGetter, batch: EncodedBatch, cfg: StlmConfig, ops: Ops): tf.Tensor2D {
   const { batch: B, chunks: T } = batch;
   const { chunkBytes: P, byteDim: dB, dModel: D } = cfg;
   const N = B * T;
@@ -88,11 +105,26 @@ export function forwardLogits(p: ParamGetter, batch: EncodedBatch, cfg: StlmConf
   let y = tf.add(tf.add(ctx, tf.reshape(ops.embed(table, decIds), [N, P, dB])), p('dec.pos'));
   y = byteBlocks(y, 'dec', true, p, cfg, ops);
   y = ops.rmsNorm(y, p('dec.finalNorm.gain'), cfg.normEps);
-  // Output head = the same byte embedding matrix (weight tying).
-  return ops.matMulBT(tf.reshape(y, [N * P, dB]), table) as tf.Tensor2D;
+  return tf.reshape(y, [N * P, dB]) as tf.Tensor2D;
 }
 
-/** Summed cross-entropy (nats) over the scored bytes of the batch, a scalar. */
-export function lossSum(logits: tf.Tensor2D, batch: EncodedBatch, ops: Ops): tf.Scalar {
-  return ops.crossEntropySum(logits, tf.tensor1d(batch.targets, 'int32'), tf.tensor1d(batch.weights));
+/** Output head = the same byte embedding matrix (weight tying). */
+function byteHead(y: tf.Tensor2D, p: ParamGetter, ops: Ops): tf.Tensor2D {
+  return ops.matMulBT(y, p('byteEmbedding')) as tf.Tensor2D;
+}
+
+/** Byte logits [B*T*P, BYTE_VOCAB] for every slot of an encoded batch (generation reads them). */
+export function forwardLogits(p: ParamGetter, batch: EncodedBatch, cfg: StlmConfig, ops: Ops): tf.Tensor2D {
+  return byteHead(forwardBytes(p, batch, cfg, ops), p, ops);
+}
+
+/**
+ * Summed cross-entropy (nats) over the scored bytes of the batch, a scalar. The head and the loss run on the
+ * scored slots only: padding slots (over 40% of them with 8-byte chunks of English) are never scored, and the
+ * 258-wide head is the widest product a byte sees.
+ */
+export function lossSum(p: ParamGetter, batch: EncodedBatch, cfg: StlmConfig, ops: Ops): tf.Scalar {
+  const scored = ops.gatherRows(forwardBytes(p, batch, cfg, ops), tf.tensor1d(batch.scoredSlots, 'int32'));
+  const targets = tf.tensor1d(batch.scoredTargets, 'int32');
+  return ops.crossEntropySum(byteHead(scored, p, ops), targets, tf.ones([batch.scoredBytes]) as tf.Tensor1D);
 }

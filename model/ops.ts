@@ -16,6 +16,8 @@ export interface Ops {
   rmsNorm(x: tf.Tensor, gain: tf.Tensor, eps: number): tf.Tensor;
   /** Summed weighted cross-entropy of rows of logits against int32 targets. */
   crossEntropySum(logits: tf.Tensor2D, targets: tf.Tensor1D, weights: tf.Tensor1D): tf.Scalar;
+  /** Rows of x [M, d] picked by distinct int32 `rows` [S] -> [S, d]. */
+  gatherRows(x: tf.Tensor2D, rows: tf.Tensor1D): tf.Tensor2D;
   /** Causal multi-head attention core: q (already scaled), k, v [B*T, D] -> [B*T, D]; mask [T, T] additive. */
   attend(q: tf.Tensor2D, k: tf.Tensor2D, v: tf.Tensor2D, B: number, T: number, heads: number, mask: tf.Tensor2D): tf.Tensor2D;
 }
@@ -59,21 +61,43 @@ export const matMulFast: (a: tf.Tensor, b: tf.Tensor) => tf.Tensor = tf.customGr
 ) as (a: tf.Tensor, b: tf.Tensor) => tf.Tensor;
 
 /**
- * Embedding lookup as oneHot(ids) @ table (a plain matMul, faster than `gather` on wasm for a 258-row table).
- * Gradient dTable = T(T(dy) @ oneHot): plain matMul [dB, N] @ [N, V], then a small [dB, V] transpose.
+ * Embedding lookup: a gather forward (a one-hot matMul costs 2*N*V*D FLOPs for a copy). Gradient
+ * dTable = T(T(dy) @ oneHot(ids)): a plain matMul [dB, N] @ [N, V], then a small [dB, V] transpose, since
+ * tfjs-wasm lacks UnsortedSegmentSum (gather's own gradient).
  */
 const embedFastOp = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
   const [table, ids, save] = args as [tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
-  const oneHot = tf.oneHot(ids, table.shape[0]); // [N, V]
-  save([oneHot, ids]);
+  save([ids]);
+  const vocab = table.shape[0];
   return {
-    value: tf.matMul(oneHot, table),
+    value: tf.gather(table, ids),
     gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-      const dTableT = tf.matMul(tf.transpose(dy as tf.Tensor), freshB(saved[0])); // [dB, V]
-      return [tf.transpose(dTableT), tf.zerosLike(saved[1])];
+      const dTableT = tf.matMul(tf.transpose(dy as tf.Tensor), tf.oneHot(saved[0] as tf.Tensor1D, vocab)); // [dB, V]
+      return [tf.transpose(dTableT), tf.zerosLike(saved[0])];
     },
   };
 });
+
+/**
+ * Row selection whose gradient scatters dy back into the rows it came from (ScatterNd; tfjs-wasm lacks
+ * gather's own gradient kernel). The rows must be distinct, as the scored slots of a batch are.
+ */
+const gatherRowsOp = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+  const [x, rows, save] = args as [tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
+  save([rows]);
+  const shape = x.shape;
+  return {
+    value: tf.gather(x, rows),
+    gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+      const idx = tf.reshape(saved[0], [-1, 1]);
+      return [tf.scatterND(idx, dy as tf.Tensor, shape), tf.zerosLike(saved[0])];
+    },
+  };
+});
+
+export function gatherRows(x: tf.Tensor2D, rows: tf.Tensor1D): tf.Tensor2D {
+  return gatherRowsOp(x, rows) as tf.Tensor2D;
+}
 
 /**
  * RMSNorm over the last axis: y = x * rsqrt(mean(x^2) + eps) * gain, with a hand-written gradient
@@ -174,6 +198,7 @@ export const fastOps: Ops = {
   embed: embedFast,
   rmsNorm: rmsNormFast,
   crossEntropySum: crossEntropySumFast,
+  gatherRows,
   attend: attendFast,
 };
 
@@ -184,5 +209,7 @@ export const plainOps: Ops = {
   embed: (table, ids) => tf.matMul(tf.oneHot(ids, table.shape[0]), table) as tf.Tensor2D,
   rmsNorm: rmsNormPlain,
   crossEntropySum: crossEntropySumPlain,
+  // gather's own gradient needs a kernel wasm lacks, as for embed.
+  gatherRows,
   attend: attendBatched,
 };

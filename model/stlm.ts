@@ -124,7 +124,7 @@ export class StlmModel {
   }
 
   private lossOf(ps: tf.Tensor[], enc: EncodedBatch): tf.Scalar {
-    return lossSum(forwardLogits(this.getter(ps), enc, this.config, this.ops), enc, this.ops);
+    return lossSum(this.getter(ps), enc, this.config, this.ops);
   }
 
   private getter(ps: tf.Tensor[]): ParamGetter {
