@@ -13,11 +13,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { crc32 } from '../model/crc32.ts';
-import type { StlmConfig } from '../model/config.ts';
+import { configFromFile, type StlmConfig } from '../model/config.ts';
 import { modelManifest } from '../model/layout.ts';
 import { sameManifest, type ParamManifest } from '../model/params.ts';
 import { decodeWeightsFile, encodeWeightsFile } from '../model/weights-file.ts';
-import type { DatasetCursor } from './dataset.ts';
+import type { DatasetCursor } from '../data/dataset.ts';
 import type { RoundRecord } from './status.ts';
 import { decodeOptimizerState, encodeOptimizerState } from './optimizer-file.ts';
 
@@ -201,13 +201,14 @@ export class CheckpointStore {
     if (state?.format !== CHECKPOINT_FORMAT) throw new Error(`${STATE}: unsupported checkpoint format ${state?.format}`);
     const [weightsBytes, optimizerBytes] = await Promise.all([WEIGHTS, OPTIMIZER].map((f) => readChecked(dir, f, state.files)));
     const w = decodeWeightsFile(weightsBytes!);
-    const manifest = modelManifest(state.config);
+    const config = configFromFile(state.config);
+    const manifest = modelManifest(config);
     if (!sameManifest(w.manifest, manifest)) throw new Error(`${WEIGHTS}: parameter layout does not match the checkpoint's config`);
     return {
       path: dir,
       runId: state.runId,
       savedAt: state.savedAt,
-      config: state.config,
+      config,
       settings: state.settings,
       manifest,
       state: {

@@ -85,7 +85,7 @@ describe('config', () => {
   it('rejects unknown presets and bad fields', async () => {
     expect(() => resolveConfig('huge')).toThrow(/unknown preset "huge"/);
     expect(() => resolveConfig('tiny', { heads: 5 })).toThrow(/must divide/);
-    expect(() => resolveConfig('tiny', { dModel: 0 })).toThrow(/dModel must be a positive integer/);
+    expect(() => resolveConfig('tiny', { dModel: 0 })).toThrow(/dModel must be an integer >= 1/);
     expect(() => resolveConfig('tiny', { bogus: 1 } as never)).toThrow(/unknown config field "bogus"/);
   });
 });

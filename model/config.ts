@@ -13,6 +13,13 @@ export interface StlmConfig {
   byteHidden: number;
   /** Byte blocks in the encoder (before pooling) and, separately, in the decoder (after the core). */
   byteLayers: number;
+  /**
+   * How a byte block mixes the slots of a chunk. 'slots': one P x P matrix shared by all byte channels (cheap,
+   * but a slot sees the bytes before it only as a position-weighted sum). 'dense': a full [P*dB, P*dB]
+   * matrix over the flattened chunk (causal by slot in the decoder), so each slot reads every earlier byte
+   * through its own weights: a small MLP language model over the chunk's prefix.
+   */
+  byteMix: 'slots' | 'dense';
   /** Width of a chunk vector in the core transformer. */
   dModel: number;
   /** Causal transformer layers over chunk vectors. */
@@ -37,6 +44,7 @@ export const DEFAULT_CONFIG: StlmConfig = {
   byteDim: 64,
   byteHidden: 256,
   byteLayers: 1,
+  byteMix: 'slots',
   dModel: 384,
   coreLayers: 4,
   heads: 6,
@@ -78,9 +86,32 @@ export const PRESETS = {
     heads: 16,
     ffnHidden: 1320,
   },
+  /**
+   * The reference for bench:learning, not an STLM: one byte per chunk and no byte blocks make the same code a
+   * plain byte-level GPT at nanoGPT's small-CPU dimensions (4 layers, 4 heads, width 128, 64 bytes of
+   * context, an unshared 4x FFN). It isolates what chunking and the byte encoder/decoder buy.
+   */
+  'byte-gpt': {
+    ...DEFAULT_CONFIG,
+    chunkBytes: 1,
+    contextChunks: 64,
+    byteDim: 128,
+    byteHidden: 1,
+    byteLayers: 0,
+    dModel: 128,
+    coreLayers: 4,
+    heads: 4,
+    // SwiGLU with 2/3 of nanoGPT's 512 hidden units has the same parameters and FLOPs as its GELU MLP.
+    ffnHidden: 341,
+    shareFfn: false,
+  },
 } as const satisfies Record<string, StlmConfig>;
 
 export type PresetName = keyof typeof PRESETS;
+
+/** What `npm start`, `stlm coordinator` and `stlm train` train unless told otherwise: the preset that reaches
+ * the lowest held-out bpb in 10 minutes on one CPU core (bench:learning). */
+export const DEFAULT_PRESET: PresetName = 'small';
 
 export const PRESET_NAMES = Object.keys(PRESETS) as PresetName[];
 
@@ -96,15 +127,19 @@ export function validateConfig(cfg: StlmConfig): StlmConfig {
   ];
   for (const k of ints) {
     const v = cfg[k];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
-      throw new Error(`config.${k} must be a positive integer, got ${String(v)}`);
+    // byteLayers may be 0: no byte blocks (with chunkBytes 1 the model is then a plain byte-level GPT).
+    const min = k === 'byteLayers' ? 0 : 1;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) {
+      throw new Error(`config.${k} must be an integer >= ${min}, got ${String(v)}`);
     }
   }
-  if (cfg.chunkBytes < 2) throw new Error(`config.chunkBytes must be at least 2, got ${cfg.chunkBytes}`);
   if (cfg.dModel % cfg.heads !== 0) {
     throw new Error(`config.heads (${cfg.heads}) must divide config.dModel (${cfg.dModel})`);
   }
   if (typeof cfg.shareFfn !== 'boolean') throw new Error('config.shareFfn must be a boolean');
+  if (cfg.byteMix !== 'slots' && cfg.byteMix !== 'dense') {
+    throw new Error(`config.byteMix must be "slots" or "dense", got ${String(cfg.byteMix)}`);
+  }
   for (const k of ['initStd', 'normEps'] as const) {
     if (typeof cfg[k] !== 'number' || !(cfg[k] > 0) || !Number.isFinite(cfg[k])) {
       throw new Error(`config.${k} must be a positive number, got ${String(cfg[k])}`);
@@ -113,8 +148,17 @@ export function validateConfig(cfg: StlmConfig): StlmConfig {
   return cfg;
 }
 
+/**
+ * A config read from a file (weights, consolidated model, checkpoint), validated. Fields added after the file
+ * may have been written get the value files of that time implied (byteMix: 'slots').
+ */
+export function configFromFile(raw: unknown): StlmConfig {
+  if (typeof raw !== 'object' || raw === null) throw new Error('the file has no model config');
+  return validateConfig({ byteMix: 'slots', ...(raw as Partial<StlmConfig>) } as StlmConfig);
+}
+
 /** A preset by name, with overrides on top, validated. Unknown preset names and unknown fields are errors. */
-export function resolveConfig(preset: string = 'small', overrides: Partial<StlmConfig> = {}): StlmConfig {
+export function resolveConfig(preset: string = DEFAULT_PRESET, overrides: Partial<StlmConfig> = {}): StlmConfig {
   if (!isPresetName(preset)) {
     throw new Error(`unknown preset "${preset}" (known: ${PRESET_NAMES.join(', ')})`);
   }

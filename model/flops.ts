@@ -29,7 +29,9 @@ export function forwardMatMuls(cfg: StlmConfig, B: number, T: number): MatMulSha
   const N = B * T;
   const hd = D / heads;
   const byteBlock = (side: string): MatMulShape[] => [
-    { what: `${side} slot mix`, batch: 1, m: N * dB, k: P, n: P, count: bl },
+    cfg.byteMix === 'dense'
+      ? { what: `${side} dense slot mix`, batch: 1, m: N, k: P * dB, n: P * dB, count: bl }
+      : { what: `${side} slot mix`, batch: 1, m: N * dB, k: P, n: P, count: bl },
     { what: `${side} byte MLP in`, batch: 1, m: N * P, k: dB, n: hB, count: bl },
     { what: `${side} byte MLP out`, batch: 1, m: N * P, k: hB, n: dB, count: bl },
   ];

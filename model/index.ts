@@ -1,5 +1,5 @@
 // Public names of model/. Code inside model/ imports the files directly, never this barrel.
-export { DEFAULT_CONFIG, PRESETS, PRESET_NAMES, isPresetName, resolveConfig, validateConfig } from './config.ts';
+export { DEFAULT_CONFIG, DEFAULT_PRESET, PRESETS, PRESET_NAMES, isPresetName, resolveConfig, validateConfig } from './config.ts';
 export type { PresetName, StlmConfig } from './config.ts';
 export {
   BYTE_VOCAB, EOD, PAD, bytesToText, checkBatch, checkExample, chunkEnds, countChunks, isDelimiter,

@@ -18,7 +18,7 @@ function byteBlockSpecs(prefix: string, cfg: StlmConfig, component: string): Par
   for (let i = 0; i < cfg.byteLayers; i++) {
     out.push(
       { name: `${prefix}.${i}.mixNorm.gain`, shape: [d], init: 'ones', component },
-      { name: `${prefix}.${i}.mix`, shape: [P, P], init: 'residual', component },
+      { name: `${prefix}.${i}.mix`, shape: cfg.byteMix === 'dense' ? [P * d, P * d] : [P, P], init: 'residual', component },
       { name: `${prefix}.${i}.mlpNorm.gain`, shape: [d], init: 'ones', component },
       { name: `${prefix}.${i}.mlp.w1`, shape: [d, h], init: 'normal', component },
       { name: `${prefix}.${i}.mlp.w2`, shape: [h, d], init: 'residual', component },

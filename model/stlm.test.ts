@@ -53,7 +53,9 @@ describe('StlmModel', () => {
     expect(Math.abs(after - before)).toBeGreaterThan(1e-3);
   });
 
-  it('gradient of the whole model matches finite differences, parameter by parameter', () => {
+  // Both ways a byte block mixes slots: the shared P x P matrix of tiny and the dense, causal mix.
+  it.each(['slots', 'dense'] as const)('gradient of the whole model (byteMix %s) matches finite differences, parameter by parameter', (byteMix) => {
+    const model = StlmModel.create(resolveConfig('tiny', { byteMix }), 42);
     const batch = examples.slice(0, 2);
     const w0 = model.getWeights();
     const { grads, loss } = model.trainStep(batch);
@@ -82,8 +84,8 @@ describe('StlmModel', () => {
       worst = Math.max(worst, rel);
       expect(rel, `${e.name}: fd ${fd} vs |g| ${norm}`).toBeLessThan(0.03);
     }
-    console.log(`finite differences: worst relative error ${worst.toFixed(4)} over ${model.manifest.length} parameters`);
-    model.setWeights(w0);
+    console.log(`finite differences (${byteMix}): worst relative error ${worst.toFixed(4)} over ${model.manifest.length} parameters`);
+    model.dispose();
   });
 
   it('fast ops (custom gradients) and plain tfjs autograd give the same loss and gradient', () => {
@@ -103,7 +105,9 @@ describe('StlmModel', () => {
     expect(worst).toBeLessThan(1e-5);
   });
 
-  it('is causal: the prediction of a byte never depends on that byte or later ones', () => {
+  it.each(['slots', 'dense'] as const)('is causal (byteMix %s): the prediction of a byte never depends on that byte or later ones', (byteMix) => {
+    const cfg = resolveConfig('tiny', { byteMix });
+    const model = StlmModel.create(cfg, 42);
     const a = textToBytes('one two three four five');
     const b = a.slice();
     const k = 10; // 'h' in "three": not a delimiter, so the chunks stay the same
@@ -119,6 +123,7 @@ describe('StlmModel', () => {
     for (let i = 0; i <= k; i++) expect(row(lb, i), `byte ${i}`).toEqual(row(la, i));
     const later = Array.from({ length: a.length - k - 1 }, (_, j) => k + 1 + j);
     expect(later.some((i) => row(lb, i).some((v, j) => v !== row(la, i)[j]))).toBe(true);
+    model.dispose();
   });
 
   it('exports and imports weights bit-exactly; the same seed gives the same weights and loss', () => {

@@ -7,7 +7,7 @@
 //      zero padding to a multiple of 4
 //   .  numParams float32 weights
 //   .  u32 CRC-32 of every byte before it
-import { validateConfig, type StlmConfig } from './config.ts';
+import { configFromFile, type StlmConfig } from './config.ts';
 import { checkManifest, manifestSize, type ParamManifest } from './params.ts';
 import { crc32 } from './crc32.ts';
 
@@ -73,7 +73,7 @@ export function decodeWeightsFile(bytes: Uint8Array): WeightsFile {
   if (bytes.length > total) throw new Error(`weights file: ${bytes.length - total} unexpected bytes after the end`);
   const stored = view.getUint32(total - 4, true);
   if (crc32(bytes.subarray(0, total - 4)) !== stored) throw new Error('weights file: checksum mismatch, the file is corrupt');
-  const config = validateConfig(header.config);
+  const config = configFromFile(header.config);
   checkManifest(header.manifest);
   if (manifestSize(header.manifest) !== numParams) throw new Error('weights file: manifest does not match parameter count');
   const weights = new Float32Array(numParams);

@@ -7,7 +7,7 @@
 //       (the tensor records, in order, are the manifest: name + shape; offsets follow from the order)
 //   .   dataLength bytes: one section per tensor, back to back, in record order
 //   .   u32 CRC-32 of every byte before it
-import { validateConfig, type StlmConfig } from '../config.ts';
+import { configFromFile, type StlmConfig } from '../config.ts';
 import { buildManifest, checkManifest, manifestSize, type ParamManifest } from '../params.ts';
 import { crc32 } from '../crc32.ts';
 
@@ -174,7 +174,7 @@ export function decodeConsolidated(bytes: Uint8Array): ConsolidatedFile {
   if (crc32(bytes.subarray(0, total - 4)) !== view.getUint32(total - 4, true)) {
     throw new Error(`${ERR}: checksum mismatch, the file is corrupt`);
   }
-  const config = validateConfig(h.config);
+  const config = configFromFile(h.config);
   let manifest: ParamManifest;
   try {
     for (const r of h.tensors) {
