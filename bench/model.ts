@@ -4,14 +4,14 @@
 // Options: --preset NAME (small), --batch N (8), --steps N (5), --plain-steps N (2), --backend NAME (wasm).
 import * as tf from '@tensorflow/tfjs';
 import { parseArgs } from 'node:util';
-import { loadCorpus } from '../coordinator/corpus.ts';
-import { LocalTrainer, StlmModel, resolveConfig, setupBackend, splitIntoExamples, type BackendName } from '../model/index.ts';
+import { loadCorpus } from '../data/corpus.ts';
+import { DEFAULT_PRESET, LocalTrainer, StlmModel, resolveConfig, setupBackend, splitIntoExamples, type BackendName } from '../model/index.ts';
 import { FLOP_COUNTING_METHOD, denseStepShapes, trainingFlops } from '../model/flops.ts';
 import { countChunks } from '../model/bytes.ts';
 
 const { values: args } = parseArgs({
   options: {
-    preset: { type: 'string', default: 'small' },
+    preset: { type: 'string', default: DEFAULT_PRESET },
     batch: { type: 'string', default: '8' },
     steps: { type: 'string', default: '5' },
     'plain-steps': { type: 'string', default: '2' },

@@ -2,6 +2,7 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync, utimesSync } from 'node:
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { RECIPES } from '../model/recipe.ts';
 import { DEFAULT_SETTINGS, loadSettings, parseSettings } from './config.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'stlm-config-'));
@@ -32,7 +33,10 @@ describe('loadSettings', () => {
     expect(s.preset).toBe('tiny');
     expect(s.aggregator).toBe('median');
     expect(s.token).toBe('f'); // an undefined override (flag not given) keeps the file's value
-    expect(s.schedule).toEqual({ ...DEFAULT_SETTINGS.schedule, warmupSteps: 5, maxLr: 0.01 });
+    // The preset's recipe fills what neither the file nor the flags give (minLr, batch size).
+    expect(s.schedule).toEqual({ ...DEFAULT_SETTINGS.schedule, minLr: RECIPES.tiny.minLr, warmupSteps: 5, maxLr: 0.01 });
+    expect(s.batchSize).toBe(RECIPES.tiny.batch);
+    expect(loadSettings({ cwd: dir, overrides: { preset: 'tiny', batchSize: 3 } }).batchSize).toBe(3);
     expect(s.outer).toEqual({ lr: 0.7, momentum: 0.5 });
   });
 

@@ -5,7 +5,8 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { PRESET_NAMES } from '../model/config.ts';
+import { DEFAULT_PRESET, PRESET_NAMES, isPresetName } from '../model/config.ts';
+import { RECIPES } from '../model/recipe.ts';
 import { DEFAULT_ADAMW } from '../model/adamw.ts';
 import { AGGREGATOR_NAMES } from './aggregate/aggregator.ts';
 import { CODEC_NAMES } from '../protocol/codecs/names.ts';
@@ -121,7 +122,7 @@ export type CoordinatorSettings = z.infer<typeof settingsSchema>;
 export const DEFAULT_SETTINGS: Omit<CoordinatorSettings, 'runId' | 'runDir' | 'token' | 'adminToken'> = {
   port: 8080,
   host: '0.0.0.0',
-  preset: 'small',
+  preset: DEFAULT_PRESET,
   data: undefined,
   resume: false,
   codec: 'int8',
@@ -141,7 +142,8 @@ export const DEFAULT_SETTINGS: Omit<CoordinatorSettings, 'runId' | 'runDir' | 't
   deadline: { defaultMs: 60_000, minMs: 2_000, maxMs: 600_000, safetyFactor: 3, emaAlpha: 0.3 },
   heartbeatTimeoutMs: 15_000,
   dataChannelTimeoutMs: 20_000,
-  // Short warmup: a distributed run counts optimizer steps in rounds, which are few compared to the paper's.
+  // Overridden by the preset's recipe (model/recipe.ts), then by what the user gives. The rate holds after
+  // warmup and decays over the last fifth of totalSteps (model/schedule.ts).
   schedule: { maxLr: 2e-3, minLr: 2e-4, warmupSteps: 20, totalSteps: 10_000 },
   adamw: { beta1: DEFAULT_ADAMW.beta1, beta2: DEFAULT_ADAMW.beta2, eps: DEFAULT_ADAMW.eps, weightDecay: DEFAULT_ADAMW.weightDecay, clipNorm: DEFAULT_ADAMW.clipNorm },
   // DiLoCo's outer Nesterov defaults.
@@ -179,9 +181,13 @@ export interface LoadSettingsOptions {
 
 export function loadSettings(opts: LoadSettingsOptions = {}): CoordinatorSettings {
   const cwd = opts.cwd ?? process.cwd();
-  let merged: Record<string, unknown> = structuredClone(DEFAULT_SETTINGS) as Record<string, unknown>;
-  if (opts.configFile !== undefined) merged = deepMerge(merged, expandAliases(readConfigFile(opts.configFile), 'config file'));
-  if (opts.overrides) merged = deepMerge(merged, expandAliases(opts.overrides, 'overrides'));
+  let given: Record<string, unknown> = {};
+  if (opts.configFile !== undefined) given = deepMerge(given, expandAliases(readConfigFile(opts.configFile), 'config file'));
+  if (opts.overrides) given = deepMerge(given, expandAliases(opts.overrides, 'overrides'));
+  // The preset's training recipe (batch, learning rates, warmup) sits between the defaults and what was given.
+  const preset = typeof given.preset === 'string' ? given.preset : DEFAULT_SETTINGS.preset;
+  let merged = deepMerge(structuredClone(DEFAULT_SETTINGS) as Record<string, unknown>, recipeSettings(preset));
+  merged = deepMerge(merged, given);
   // Undefined values (flags not given) never replace a value.
   merged.runId ??= newRunId();
   merged.token ??= randomBytes(12).toString('hex');
@@ -236,6 +242,12 @@ function expandAliases(src: Record<string, unknown>, where: string): Record<stri
     out[group] = { ...(existing as Record<string, unknown> | undefined), [field]: v };
   }
   return out;
+}
+
+function recipeSettings(preset: string): Record<string, unknown> {
+  if (!isPresetName(preset)) return {}; // the schema names the bad preset
+  const r = RECIPES[preset];
+  return { batchSize: r.batch, schedule: { maxLr: r.maxLr, minLr: r.minLr, warmupSteps: r.warmupSteps } };
 }
 
 function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {

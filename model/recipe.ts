@@ -1,0 +1,18 @@
+// How each preset is trained by default: batch size, peak and final learning rate, warmup. Part of the
+// preset because the best values depend on the model's size (chosen with bench:learning, see README).
+import type { PresetName } from './config.ts';
+
+export interface TrainingRecipe {
+  /** Examples per step. */
+  batch: number;
+  maxLr: number;
+  minLr: number;
+  warmupSteps: number;
+}
+
+export const RECIPES: Record<PresetName, TrainingRecipe> = {
+  tiny: { batch: 16, maxLr: 3e-3, minLr: 3e-4, warmupSteps: 50 },
+  small: { batch: 8, maxLr: 2e-3, minLr: 2e-4, warmupSteps: 50 },
+  'stlm-50m': { batch: 8, maxLr: 6e-4, minLr: 6e-5, warmupSteps: 500 },
+  'byte-gpt': { batch: 12, maxLr: 1e-3, minLr: 1e-4, warmupSteps: 50 },
+};
