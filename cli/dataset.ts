@@ -1,33 +1,18 @@
-// Corpus -> training and validation examples for the local CLI commands (train, eval). The validation set is
-// the tail of the corpus, so `stlm train` and `stlm eval` agree on what is held out.
-import { loadCorpus } from '../coordinator/corpus.ts';
-import { splitIntoExamples, type StlmConfig } from '../model/index.ts';
-import { Prng } from '../model/prng.ts';
+// What the local CLI commands (train, eval) share: the corpus split as every part of the project splits it
+// (data/split.ts: its last 1% held out), and option parsing with clear errors.
+import { loadCorpus } from '../data/corpus.ts';
+import { Dataset } from '../data/dataset.ts';
+import type { StlmConfig } from '../model/index.ts';
 
-export interface Dataset {
+export interface NamedDataset {
   name: string;
-  train: Uint8Array[];
-  val: Uint8Array[];
+  dataset: Dataset;
 }
 
-export async function loadDataset(source: string | undefined, cfg: StlmConfig, valFraction: number): Promise<Dataset> {
-  if (!(valFraction > 0 && valFraction < 1)) throw new Error(`validation fraction must be in (0, 1), got ${valFraction}`);
+/** The corpus `source` split and cut for `cfg`, batches served in the order of `seed`. */
+export async function loadDataset(source: string | undefined, cfg: StlmConfig, seed: number): Promise<NamedDataset> {
   const corpus = await loadCorpus(source);
-  const examples = splitIntoExamples(corpus.bytes, cfg);
-  const nVal = Math.max(1, Math.round(examples.length * valFraction));
-  if (examples.length - nVal < 1) throw new Error(`corpus ${corpus.name} is too small: ${examples.length} examples`);
-  return { name: corpus.name, train: examples.slice(0, -nVal), val: examples.slice(-nVal) };
-}
-
-/** A deterministic shuffled order of 0..n-1 (Fisher-Yates with the model's PRNG). */
-export function shuffledOrder(n: number, seed: number): number[] {
-  const order = Array.from({ length: n }, (_, i) => i);
-  const rng = new Prng(seed);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(rng.next() * (i + 1));
-    [order[i], order[j]] = [order[j], order[i]];
-  }
-  return order;
+  return { name: corpus.name, dataset: Dataset.fromCorpus(corpus.bytes, cfg, { seed }) };
 }
 
 /** Parses a positive integer option or throws a clear error naming it. */

@@ -1,6 +1,8 @@
-// `stlm eval`: bits per byte of saved weights on held-out text (the validation tail `stlm train` holds out).
+// `stlm eval`: bits per byte of saved weights on held-out text: the corpus tail that `stlm train` and the
+// coordinator hold out (data/split.ts), or every byte of a text file (--text).
 import type { Command } from 'commander';
-import { bitsPerByte, setupBackend, type BackendName } from '../model/index.ts';
+import { bitsPerByte, setupBackend, splitIntoExamples, type BackendName } from '../model/index.ts';
+import { readTextFile } from '../data/text-file.ts';
 import { loadModel } from './load-model.ts';
 import { cliAction, loadDataset, positiveInt } from './dataset.ts';
 
@@ -10,16 +12,28 @@ export function register(program: Command): void {
     .description('bits per byte of a weights file on held-out text')
     .requiredOption('--weights <path>', 'dense weights file, consolidated model.stlmq, checkpoint directory or run directory')
     .option('--corpus <source>', 'corpus; its last 1% is the held-out set', 'nlp-corpus')
-    .option('--max-examples <n>', 'held-out examples to score', '64')
-    .option('--batch <n>', 'examples per forward pass', '8')
+    .option('--text <file>', 'score every byte of this text file instead of the corpus tail')
+    .option('--max-examples <n>', 'held-out examples of the corpus to score (default: all)')
+    .option('--batch <n>', 'examples per forward pass', '16')
     .option('--backend <name>', 'tfjs backend: wasm | cpu', 'wasm')
     .action(cliAction(async (o) => {
+      const batch = positiveInt('batch', o.batch);
+      const textBytes = o.text === undefined ? undefined : await readTextFile(o.text);
       await setupBackend(o.backend as BackendName);
       const { model } = await loadModel(o.weights);
-      const data = await loadDataset(o.corpus, model.config, 0.01);
-      const val = data.val.slice(0, positiveInt('max-examples', o.maxExamples));
-      const bpb = bitsPerByte(model, val, positiveInt('batch', o.batch));
-      console.log(JSON.stringify({ corpus: data.name, examples: val.length, bitsPerByte: bpb }));
+      let source: string;
+      let examples: Uint8Array[];
+      if (textBytes) {
+        source = o.text;
+        examples = splitIntoExamples(textBytes, model.config);
+      } else {
+        const { name, dataset } = await loadDataset(o.corpus, model.config, 1);
+        source = name;
+        examples = dataset.validationExamples(o.maxExamples === undefined ? undefined : positiveInt('max-examples', o.maxExamples));
+      }
+      const bytes = examples.reduce((s, e) => s + e.length, 0);
+      const bpb = bitsPerByte(model, examples, batch);
+      console.log(JSON.stringify({ source, examples: examples.length, bytes, bitsPerByte: bpb }));
       model.dispose();
     }));
 }

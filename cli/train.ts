@@ -1,79 +1,91 @@
-// `stlm train`: trains a preset locally (one process, no network) on a corpus, prints loss and validation
-// bits per byte, and saves a weights file that `stlm generate` and `stlm eval` load.
+// `stlm train`: trains a preset locally (one process, no network) on a corpus for a wall-clock budget
+// (--minutes) or a step count, scores the held-out tail along the way, and saves a weights file that
+// `stlm generate` and `stlm eval` load. Defaults (batch, learning rate, warmup) come from the preset's recipe.
 import type { Command } from 'commander';
 import { writeFile, rename } from 'node:fs/promises';
 import {
   LocalTrainer, StlmModel, bitsPerByte, encodeWeightsFile, resolveConfig, setupBackend, type BackendName,
 } from '../model/index.ts';
-import { cliAction, loadDataset, positiveInt, positiveNumber, shuffledOrder } from './dataset.ts';
+import { runBudgeted } from '../model/budgeted-run.ts';
+import { RECIPES } from '../model/recipe.ts';
+import { DEFAULT_PRESET, isPresetName } from '../model/config.ts';
+import { cliAction, loadDataset, positiveInt, positiveNumber } from './dataset.ts';
+import { TrainProgress } from './train-progress.ts';
 
 export function register(program: Command): void {
   program
     .command('train')
     .description('train the STLM locally on a corpus and save its weights')
-    .option('--preset <name>', 'model preset: tiny | small | stlm-50m', 'small')
+    .option('--preset <name>', 'model preset: tiny | cpu | small | stlm-50m | byte-gpt', DEFAULT_PRESET)
     .option('--corpus <source>', 'nlp-corpus (embedded), a .txt file, a directory of .txt, or a .jsonl file', 'nlp-corpus')
-    .option('--steps <n>', 'training steps', '200')
-    .option('--batch <n>', 'examples per step', '8')
-    .option('--lr <x>', 'peak learning rate', '2e-3')
-    .option('--warmup <n>', 'warmup steps', '20')
+    .option('--minutes <m>', 'wall-clock training budget; the learning rate decays over its last fifth')
+    .option('--steps <n>', 'training steps (default 200 unless --minutes is given; with both, whichever ends first)')
+    .option('--batch <n>', "examples per step (default: the preset's recipe)")
+    .option('--lr <x>', "peak learning rate (default: the preset's recipe)")
+    .option('--warmup <n>', "warmup steps (default: the preset's recipe)")
     .option('--seed <n>', 'init and data-order seed', '1')
-    .option('--eval-every <n>', 'validate every n steps', '50')
-    .option('--val-examples <n>', 'validation examples used per evaluation', '32')
+    .option('--evaluations <n>', 'held-out scores along the run (besides the one at the start)', '10')
+    .option('--val-examples <n>', 'held-out examples scored each time (default: all of them)')
     .option('--backend <name>', 'tfjs backend: wasm | cpu', 'wasm')
     .option('--out <file>', 'weights file to write', 'stlm-weights.bin')
     .action(cliAction(async (o) => {
-      const steps = positiveInt('steps', o.steps);
-      const batchSize = positiveInt('batch', o.batch);
-      const evalEvery = positiveInt('eval-every', o.evalEvery);
-      const valCount = positiveInt('val-examples', o.valExamples);
-      const maxLr = positiveNumber('lr', o.lr);
-      const warmupSteps = Math.min(Number(o.warmup), steps);
+      if (!isPresetName(o.preset)) resolveConfig(o.preset); // throws the clear "unknown preset" error
+      const recipe = RECIPES[o.preset as keyof typeof RECIPES];
+      const minutes = o.minutes === undefined ? undefined : positiveNumber('minutes', o.minutes);
+      const steps = o.steps !== undefined ? positiveInt('steps', o.steps) : minutes === undefined ? 200 : undefined;
+      const batchSize = o.batch === undefined ? recipe.batch : positiveInt('batch', o.batch);
+      const maxLr = o.lr === undefined ? recipe.maxLr : positiveNumber('lr', o.lr);
+      const warmupSteps = o.warmup === undefined ? recipe.warmupSteps : positiveNumber('warmup', o.warmup, true);
+      const evaluations = positiveInt('evaluations', o.evaluations);
       const seed = Number(o.seed);
       const backend = await setupBackend(o.backend as BackendName);
       const config = resolveConfig(o.preset);
-      const data = await loadDataset(o.corpus, config, 0.01);
-      const val = data.val.slice(0, valCount);
+      const { name, dataset } = await loadDataset(o.corpus, config, seed);
+      const heldOut = dataset.validationExamples(o.valExamples === undefined ? undefined : positiveInt('val-examples', o.valExamples));
       const model = StlmModel.create(config, seed);
       const counts = model.parameterCounts();
+      const stats = dataset.stats();
       console.log(
-        `preset ${o.preset}: ${counts.total} parameters (${counts.untied} untied), backend ${backend}, corpus ` +
-          `${data.name}: ${data.train.length} train / ${data.val.length} validation examples`,
+        `preset ${o.preset}: ${counts.total} parameters (${counts.untied} untied), backend ${backend}, corpus ${name}: ` +
+          `${stats.trainBytes} training bytes, ${heldOut.length} held-out examples; batch ${batchSize}, lr ${maxLr}`,
       );
-      const trainer = new LocalTrainer({ model, schedule: { maxLr, minLr: maxLr / 10, warmupSteps, totalSteps: steps } });
-      const order = shuffledOrder(data.train.length, seed);
-      let cursor = 0;
-      let bytes = 0;
-      const start = performance.now();
-      let lastBpb = bitsPerByte(model, val);
-      console.log(`step 0: validation ${lastBpb.toFixed(3)} bpb`);
-      for (let s = 1; s <= steps; s++) {
-        const batch: Uint8Array[] = [];
-        for (let i = 0; i < batchSize; i++) batch.push(data.train[order[cursor++ % order.length]]);
-        const r = trainer.step(batch);
-        bytes += r.bytes;
-        const secs = (performance.now() - start) / 1000;
-        if (s % 10 === 0 || s === steps) {
-          console.log(
-            `step ${s}: loss ${(r.loss / Math.LN2).toFixed(3)} bpb, lr ${r.lr.toExponential(2)}, ` +
-              `grad norm ${r.gradNorm.toFixed(2)}, ${Math.round(bytes / secs)} bytes/s`,
-          );
-        }
-        if (s % evalEvery === 0 || s === steps) {
-          lastBpb = bitsPerByte(model, val);
-          console.log(`step ${s}: validation ${lastBpb.toFixed(3)} bpb`);
-        }
-      }
+      const trainer = new LocalTrainer({
+        model,
+        schedule: { maxLr, minLr: maxLr * (recipe.minLr / recipe.maxLr), warmupSteps, totalSteps: Infinity },
+      });
+      const progress = new TrainProgress({ seconds: minutes === undefined ? undefined : minutes * 60, steps });
+      const result = runBudgeted({
+        trainer,
+        nextBatch: () => {
+          const b = dataset.nextBatch(batchSize);
+          dataset.complete(b.batchId);
+          return b.examples;
+        },
+        seconds: minutes === undefined ? undefined : minutes * 60,
+        steps,
+        evaluations,
+        evaluate: () => bitsPerByte(model, heldOut, 32),
+        onStep: (r) => progress.step(r),
+        onEvaluation: (p) => progress.evaluation(p),
+      });
+      progress.stop();
+      const final = result.curve.at(-1)!;
       const file = encodeWeightsFile({
         config,
         weights: model.getWeights(),
         manifest: model.manifest,
-        meta: { preset: o.preset, steps, corpus: data.name, valBpb: lastBpb, seed, savedAt: new Date().toISOString() },
+        meta: {
+          preset: o.preset, steps: result.steps, trainSeconds: result.seconds, corpus: name, valBpb: final.valBpb, seed,
+          savedAt: new Date().toISOString(),
+        },
       });
       // Write then rename, so an interrupted save never leaves a half-written weights file.
       await writeFile(`${o.out}.tmp`, file);
       await rename(`${o.out}.tmp`, o.out);
-      console.log(`saved ${o.out} (${file.length} bytes)`);
+      console.log(
+        `held-out ${final.valBpb.toFixed(3)} bpb after ${result.steps} steps, ${result.seconds.toFixed(0)} s of training ` +
+          `(${Math.round(result.bytesSeen / result.seconds)} bytes/s); saved ${o.out} (${file.length} bytes)`,
+      );
       model.dispose();
     }));
 }
