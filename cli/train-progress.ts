@@ -14,7 +14,8 @@ export class TrainProgress {
     if (!stream.isTTY) return;
     this.multi = new cliProgress.MultiBar({
       stream,
-      format: '{bar} {percentage}% | ETA {eta_formatted} | step {step} | loss {loss} bpb | {rate} bytes/s | lr {lr}',
+      format: '{bar} {percentage}% | ETA {eta_formatted} | step {step} | loss {loss} bpb | {rate} B/s | lr {lr}',
+      barsize: 24,
       hideCursor: true,
       clearOnComplete: false,
       etaBuffer: 50,

@@ -8,7 +8,7 @@ import {
 } from '../model/index.ts';
 import { runBudgeted } from '../model/budgeted-run.ts';
 import { RECIPES } from '../model/recipe.ts';
-import { DEFAULT_PRESET, isPresetName } from '../model/config.ts';
+import { DEFAULT_PRESET, PRESET_NAMES, isPresetName } from '../model/config.ts';
 import { cliAction, loadDataset, positiveInt, positiveNumber } from './dataset.ts';
 import { TrainProgress } from './train-progress.ts';
 
@@ -16,7 +16,7 @@ export function register(program: Command): void {
   program
     .command('train')
     .description('train the STLM locally on a corpus and save its weights')
-    .option('--preset <name>', 'model preset: tiny | cpu | small | stlm-50m | byte-gpt', DEFAULT_PRESET)
+    .option('--preset <name>', `model preset: ${PRESET_NAMES.join(' | ')}`, DEFAULT_PRESET)
     .option('--corpus <source>', 'nlp-corpus (embedded), a .txt file, a directory of .txt, or a .jsonl file', 'nlp-corpus')
     .option('--minutes <m>', 'wall-clock training budget; the learning rate decays over its last fifth')
     .option('--steps <n>', 'training steps (default 200 unless --minutes is given; with both, whichever ends first)')
@@ -54,7 +54,7 @@ export function register(program: Command): void {
         schedule: { maxLr, minLr: maxLr * (recipe.minLr / recipe.maxLr), warmupSteps, totalSteps: Infinity },
       });
       const progress = new TrainProgress({ seconds: minutes === undefined ? undefined : minutes * 60, steps });
-      const result = runBudgeted({
+      const result = await runBudgeted({
         trainer,
         nextBatch: () => {
           const b = dataset.nextBatch(batchSize);
@@ -67,6 +67,7 @@ export function register(program: Command): void {
         evaluate: () => bitsPerByte(model, heldOut, 32),
         onStep: (r) => progress.step(r),
         onEvaluation: (p) => progress.evaluation(p),
+        pause: () => new Promise((resolve) => setImmediate(resolve)),
       });
       progress.stop();
       const final = result.curve.at(-1)!;

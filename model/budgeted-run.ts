@@ -29,6 +29,8 @@ export interface BudgetedRunOptions {
   seconds?: number;
   /** Steps; with `seconds` too, the run ends at whichever comes first. */
   steps?: number;
+  /** false: hold the learning rate (no decay at the end), to compare with open-ended runs. Default true. */
+  decay?: boolean;
   /** Held-out scores at 0 and at k/evaluations of the run, k = 1..evaluations. */
   evaluations: number;
   evaluate: () => number;
@@ -36,6 +38,8 @@ export interface BudgetedRunOptions {
   onEvaluation?: (p: CurvePoint) => void;
   /** Clock in seconds (default performance.now() / 1000). */
   now?: () => number;
+  /** Awaited after every step (a terminal's progress bar and Ctrl-C need the event loop to run). */
+  pause?: () => Promise<void>;
 }
 
 export interface BudgetedRunResult {
@@ -45,7 +49,7 @@ export interface BudgetedRunResult {
   bytesSeen: number;
 }
 
-export function runBudgeted(o: BudgetedRunOptions): BudgetedRunResult {
+export async function runBudgeted(o: BudgetedRunOptions): Promise<BudgetedRunResult> {
   const budget = o.seconds ?? Infinity;
   const maxSteps = o.steps ?? Infinity;
   if (!(budget > 0) || !(maxSteps > 0) || (budget === Infinity && maxSteps === Infinity)) {
@@ -67,11 +71,12 @@ export function runBudgeted(o: BudgetedRunOptions): BudgetedRunResult {
   const progress = () => Math.min(1, Math.max(trained / budget, steps / maxSteps));
   while (progress() < 1) {
     const t0 = now();
-    const r = o.trainer.step(o.nextBatch(), progress());
+    const r = o.trainer.step(o.nextBatch(), o.decay === false ? 0 : progress());
     trained += now() - t0;
     steps++;
     bytesSeen += r.bytes;
     o.onStep?.({ ...r, steps, seconds: trained, bytesSeen, progress: progress() });
+    await o.pause?.();
     while (nextEval <= o.evaluations && progress() >= nextEval / o.evaluations) {
       evaluateHere();
       nextEval++;
