@@ -2,6 +2,7 @@
 // `npm start` runs it with the defaults: the embedded nlp-corpus, the small preset, port 8080.
 import type { Command } from 'commander';
 import pino from 'pino';
+import { DEFAULT_PRESET, PRESET_NAMES } from '../model/config.ts';
 
 export function register(program: Command): void {
   program
@@ -11,7 +12,7 @@ export function register(program: Command): void {
     .option('--port <n>', 'HTTP port; 0 picks a free one (default 8080)', toInt)
     .option('--host <addr>', 'address to listen on (default 0.0.0.0; use 127.0.0.1 for loopback only)')
     .option('--data <source>', 'training text: a file, a directory, a *.jsonl file (default: the nlp-corpus package)')
-    .option('--preset <name>', 'model preset: tiny | small | stlm-50m (default small)')
+    .option('--preset <name>', `model preset: ${PRESET_NAMES.join(' | ')} (default ${DEFAULT_PRESET}; its recipe sets batch size and learning rates)`)
     .option('--run-dir <dir>', 'where checkpoints go (default runs/<run id>; with --resume: the newest run in runs/)')
     .option('--token <token>', 'join token peers must present (default: random, printed)')
     .option('--admin-token <token>', 'token for the dashboard\'s admin actions (default: random, printed)')
