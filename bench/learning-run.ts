@@ -41,7 +41,7 @@ let evalSeconds = 0;
 // run on every slot; the head and the loss only on the real ones.
 let slots = 0;
 let realBytes = 0;
-const result = runBudgeted({
+const result = await runBudgeted({
   trainer,
   nextBatch: () => {
     const b = data.nextBatch(recipe.batch);

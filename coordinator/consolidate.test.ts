@@ -57,7 +57,8 @@ it('writes model.stlmq atomically, measures bpb of both models, stores the figur
 
 it('rebuilds the validation set from the corpus with the coordinator Dataset split when none is given', async () => {
   const corpus = path.join(root, 'corpus.txt');
-  await writeFile(corpus, text);
+  // Large enough that its held-out tail (1%) is several examples.
+  await writeFile(corpus, text.repeat(10));
   const { dir } = await writeCheckpoint('ckpt-2');
   const r = await consolidateCheckpoint(dir, { corpus, sparsity: '2:4', quant: 'fp32', maxValidation: 3 });
   expect(r.round).toBe(2);
