@@ -2,8 +2,10 @@
 //  - trained bytes/s of one in-process LocalTrainer vs the coordinator with 1 and 2 Node peers (child processes)
 //  - the share of a round spent computing, encoding, in transfer, aggregating and broadcasting
 //  - bytes on the wire per trained byte for each gradient codec and for local-steps mode
-// Flags: --preset small|tiny (default small), --rounds N (default 4), --batch-size N (default 8),
-// --local-steps H1,H2 (default 4,32: the local-steps modes whose wire bytes are measured).
+//  - learning curves: held-out bpb against wall time, one process vs coordinator + 2 peers (cluster-learning.ts)
+// Flags: --preset NAME (default: the default preset), --rounds N (default 4), --batch-size N (default 8),
+// --local-steps H1,H2 (default 4,32: the local-steps modes whose wire bytes are measured),
+// --learning-seconds S (default 300; 0 skips the learning curves).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,7 +16,8 @@ import { startCoordinator } from '../coordinator/server.ts';
 import type { RoundDetail } from '../coordinator/training-loop.ts';
 import type { RoundRecord } from '../coordinator/status.ts';
 import { loadCorpus } from '../data/corpus.ts';
-import { DEFAULT_PRESET, resolveConfig } from '../model/config.ts';
+import { DEFAULT_PRESET, resolveConfig, type PresetName } from '../model/config.ts';
+import { learningCurves } from './cluster-learning.ts';
 import { splitIntoExamples } from '../model/bytes.ts';
 import { StlmModel } from '../model/stlm.ts';
 import { LocalTrainer } from '../model/trainer.ts';
@@ -30,6 +33,7 @@ const ROUNDS = Number(flag('rounds', '4'));
 const LOCAL_STEPS = flag('local-steps', '4,32').split(',').map(Number);
 if (LOCAL_STEPS.some((h) => !Number.isInteger(h) || h < 2)) throw new Error('--local-steps: comma-separated integers >= 2');
 const BATCH = Number(flag('batch-size', '8'));
+const LEARNING_SECONDS = Number(flag('learning-seconds', '300'));
 const ROOT = path.resolve(import.meta.dirname, '..');
 const logger = pino({ level: 'warn' }, pino.destination(2));
 const progress = (msg: string) => process.stderr.write(`[bench:cluster] ${msg}\n`);
@@ -146,6 +150,9 @@ for (const h of LOCAL_STEPS) {
   progress(`wire bytes, local-steps ${h} (int8)`);
   wire.push(await cluster(1, 'int8', h, Math.max(1, Math.min(ROUNDS, Math.round(32 / h)))));
 }
+const learning = LEARNING_SECONDS > 0
+  ? await learningCurves({ preset: PRESET as PresetName, seconds: LEARNING_SECONDS, peers: 2, logger, log: progress, spawnPeer })
+  : null;
 const fp32Sync = wire.find((w) => w.codec === 'fp32' && w.localSteps === 1)!.wireBytesPerTrainedByte;
 
 const out = {
@@ -163,6 +170,7 @@ const out = {
   })),
   /** The project's aim: local steps + int8 move >= 100x fewer bytes per trained byte than fp32 sync. */
   bestReductionVsFp32Sync: round3(fp32Sync / Math.min(...wire.map((w) => w.wireBytesPerTrainedByte))),
+  learning,
   note: 'loopback, 2 shared cores: peers compete with each other and with the coordinator for CPU',
 };
 process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
