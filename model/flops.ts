@@ -19,12 +19,13 @@ export interface MatMulShape {
 
 export const FLOP_COUNTING_METHOD =
   'Model matMul FLOPs only: 2*M*K*N per forward matMul (dense layers, attention scores and values with the ' +
-  'full T x T matrix, tied byte output head); backward counted as 2x forward (input and weight gradients), ' +
+  'full T x T matrix, tied byte output head on the scored slots); backward counted as 2x forward (input and weight gradients), ' +
   'so a training step = 3x forward. Not counted: elementwise ops, norms, softmax, transposes, embedding ' +
   'lookup and its one-hot gradient matMul, the AdamW update. Time includes all of it.';
 
-/** The forward matMuls of one step on B examples of T chunks. */
-export function forwardMatMuls(cfg: StlmConfig, B: number, T: number): MatMulShape[] {
+/** The forward matMuls of one step on B examples of T chunks; the tied head runs on the `scoredSlots` real
+ * bytes only (default: every slot, an upper bound). */
+export function forwardMatMuls(cfg: StlmConfig, B: number, T: number, scoredSlots = B * T * cfg.chunkBytes): MatMulShape[] {
   const { chunkBytes: P, byteDim: dB, byteHidden: hB, dModel: D, ffnHidden: H, heads, byteLayers: bl, coreLayers: L } = cfg;
   const N = B * T;
   const hd = D / heads;
@@ -46,19 +47,19 @@ export function forwardMatMuls(cfg: StlmConfig, B: number, T: number): MatMulSha
     { what: 'ffn down', batch: 1, m: N, k: H, n: D, count: L },
     { what: 'decoder projection', batch: 1, m: N, k: D, n: P * dB, count: 1 },
     ...byteBlock('decoder'),
-    { what: 'byte head (tied)', batch: 1, m: N * P, k: dB, n: BYTE_VOCAB, count: 1 },
+    { what: 'byte head (tied, scored slots)', batch: 1, m: Math.round(scoredSlots), k: dB, n: BYTE_VOCAB, count: 1 },
   ];
 }
 
-export function trainingFlops(cfg: StlmConfig, B: number, T: number): { forward: number; total: number } {
-  const forward = forwardMatMuls(cfg, B, T).reduce((s, x) => s + 2 * x.batch * x.m * x.k * x.n * x.count, 0);
+export function trainingFlops(cfg: StlmConfig, B: number, T: number, scoredSlots?: number): { forward: number; total: number } {
+  const forward = forwardMatMuls(cfg, B, T, scoredSlots).reduce((s, x) => s + 2 * x.batch * x.m * x.k * x.n * x.count, 0);
   return { forward, total: 3 * forward };
 }
 
 /** The 2-D dense matMul shapes [M,K]x[K,N] a fast training step runs: forward, input and weight gradients. */
-export function denseStepShapes(cfg: StlmConfig, B: number, T: number): Array<[number, number, number]> {
+export function denseStepShapes(cfg: StlmConfig, B: number, T: number, scoredSlots?: number): Array<[number, number, number]> {
   const seen = new Map<string, [number, number, number]>();
-  for (const s of forwardMatMuls(cfg, B, T)) {
+  for (const s of forwardMatMuls(cfg, B, T, scoredSlots)) {
     if (s.batch !== 1) continue;
     for (const sh of [[s.m, s.k, s.n], [s.m, s.n, s.k], [s.k, s.m, s.n]] as Array<[number, number, number]>) {
       seen.set(sh.join('x'), sh);
