@@ -12,6 +12,7 @@ import { startCoordinator } from '../coordinator/server.ts';
 import { loadCorpus } from '../data/corpus.ts';
 import { Dataset } from '../data/dataset.ts';
 import { runBudgeted, type CurvePoint } from '../model/budgeted-run.ts';
+import { setupBackend } from '../model/backend.ts';
 import { resolveConfig, type PresetName } from '../model/config.ts';
 import { bitsPerByte } from '../model/evaluate.ts';
 import { RECIPES } from '../model/recipe.ts';
@@ -21,6 +22,7 @@ import { LocalTrainer } from '../model/trainer.ts';
 export interface LearningCurves {
   budgetSeconds: number;
   peers: number;
+  localSteps: number;
   singleProcess: { curve: CurvePoint[]; finalBpb: number; bytesPerSecond: number };
   cluster: { curve: Array<{ seconds: number; bytesSeen: number; rounds: number; valBpb: number }>; bytesPerSecond: number };
   /** Seconds until the cluster's held-out bpb first reached the one-process final bpb (interpolated), or null. */
@@ -34,8 +36,12 @@ const POINTS = 10;
 export async function learningCurves(opts: {
   preset: PresetName; seconds: number; peers: number; logger: Logger; log: (m: string) => void;
   spawnPeer: (url: string, token: string) => ChildProcess;
+  /** The cluster's local steps per round (1: synchronous data parallel). */
+  localSteps?: number;
 }): Promise<LearningCurves> {
   const { preset, seconds, peers, log } = opts;
+  const localSteps = opts.localSteps ?? 1;
+  await setupBackend('wasm');
   const cfg = resolveConfig(preset);
   const recipe = RECIPES[preset];
   const corpus = await loadCorpus();
@@ -53,11 +59,11 @@ export async function learningCurves(opts: {
   });
   const singleFinal = single.curve.at(-1)!.valBpb;
 
-  log(`learning: coordinator + ${peers} peers, ${seconds} s`);
+  log(`learning: coordinator + ${peers} peers, ${localSteps} local step(s) a round, ${seconds} s`);
   const runDir = mkdtempSync(path.join(tmpdir(), 'stlm-bench-learn-'));
   const settings = loadSettings({
     overrides: {
-      port: 0, host: '127.0.0.1', preset, minPeers: peers, evalEvery: 0, checkpointEvery: 0, runDir, token: 'bench',
+      port: 0, host: '127.0.0.1', preset, minPeers: peers, localSteps, evalEvery: 0, checkpointEvery: 0, runDir, token: 'bench',
       schedule: { ...schedule, totalSteps: Number.MAX_SAFE_INTEGER }, seed: 1,
     },
   });
@@ -104,6 +110,7 @@ export async function learningCurves(opts: {
   return {
     budgetSeconds: seconds,
     peers,
+    localSteps,
     singleProcess: { curve: single.curve, finalBpb: singleFinal, bytesPerSecond: single.bytesSeen / single.seconds },
     cluster: { curve, bytesPerSecond: last.bytesSeen / last.seconds },
     clusterReachesSingleFinalAt: reachedAt,

@@ -5,7 +5,7 @@
 //  - learning curves: held-out bpb against wall time, one process vs coordinator + 2 peers (cluster-learning.ts)
 // Flags: --preset NAME (default: the default preset), --rounds N (default 4), --batch-size N (default 8),
 // --local-steps H1,H2 (default 4,32: the local-steps modes whose wire bytes are measured),
-// --learning-seconds S (default 300; 0 skips the learning curves).
+// --learning-seconds S (default 300; 0 skips the learning curves), --learning-local-steps H (default 1).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -34,6 +34,7 @@ const LOCAL_STEPS = flag('local-steps', '4,32').split(',').map(Number);
 if (LOCAL_STEPS.some((h) => !Number.isInteger(h) || h < 2)) throw new Error('--local-steps: comma-separated integers >= 2');
 const BATCH = Number(flag('batch-size', '8'));
 const LEARNING_SECONDS = Number(flag('learning-seconds', '300'));
+const LEARNING_LOCAL_STEPS = Number(flag('learning-local-steps', '1'));
 const ROOT = path.resolve(import.meta.dirname, '..');
 const logger = pino({ level: 'warn' }, pino.destination(2));
 const progress = (msg: string) => process.stderr.write(`[bench:cluster] ${msg}\n`);
@@ -151,7 +152,9 @@ for (const h of LOCAL_STEPS) {
   wire.push(await cluster(1, 'int8', h, Math.max(1, Math.min(ROUNDS, Math.round(32 / h)))));
 }
 const learning = LEARNING_SECONDS > 0
-  ? await learningCurves({ preset: PRESET as PresetName, seconds: LEARNING_SECONDS, peers: 2, logger, log: progress, spawnPeer })
+  ? await learningCurves({
+    preset: PRESET as PresetName, seconds: LEARNING_SECONDS, peers: 2, localSteps: LEARNING_LOCAL_STEPS, logger, log: progress, spawnPeer,
+  })
   : null;
 const fp32Sync = wire.find((w) => w.codec === 'fp32' && w.localSteps === 1)!.wireBytesPerTrainedByte;
 
