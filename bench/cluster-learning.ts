@@ -15,7 +15,7 @@ import { runBudgeted, type CurvePoint } from '../model/budgeted-run.ts';
 import { setupBackend } from '../model/backend.ts';
 import { resolveConfig, type PresetName } from '../model/config.ts';
 import { bitsPerByte } from '../model/evaluate.ts';
-import { RECIPES } from '../model/recipe.ts';
+import { RECIPES, recipeSchedule } from '../model/recipe.ts';
 import { StlmModel } from '../model/stlm.ts';
 import { LocalTrainer } from '../model/trainer.ts';
 
@@ -47,7 +47,7 @@ export async function learningCurves(opts: {
   const corpus = await loadCorpus();
   const data = Dataset.fromCorpus(corpus.bytes, cfg, { seed: 1 });
   const heldOut = data.validationExamples();
-  const schedule = { maxLr: recipe.maxLr, minLr: recipe.minLr, warmupSteps: recipe.warmupSteps, totalSteps: Infinity };
+  const schedule = recipeSchedule(recipe);
 
   log(`learning: one process, ${preset}, ${seconds} s`);
   const model = StlmModel.create(cfg, 1);

@@ -8,7 +8,7 @@ import { Dataset } from '../data/dataset.ts';
 import { splitExamples } from '../data/split.ts';
 import { LocalTrainer, StlmModel, bitsPerByte, countChunks, resolveConfig, setupBackend } from '../model/index.ts';
 import { runBudgeted } from '../model/budgeted-run.ts';
-import { RECIPES, type TrainingRecipe } from '../model/recipe.ts';
+import { RECIPES, recipeSchedule, type TrainingRecipe } from '../model/recipe.ts';
 import { DEFAULT_PRESET, isPresetName } from '../model/config.ts';
 
 const { values: a } = parseArgs({
@@ -33,7 +33,7 @@ const data = new Dataset(split, { seed });
 const model = StlmModel.create(cfg, seed);
 const trainer = new LocalTrainer({
   model,
-  schedule: { maxLr: recipe.maxLr, minLr: recipe.minLr, warmupSteps: recipe.warmupSteps, totalSteps: Infinity },
+  schedule: recipeSchedule(recipe),
 });
 const cpu0 = process.cpuUsage();
 let evalSeconds = 0;

@@ -7,7 +7,7 @@ import { Dataset } from '../data/dataset.ts';
 import { setupBackend } from './backend.ts';
 import { DEFAULT_PRESET, resolveConfig } from './config.ts';
 import { bitsPerByte } from './evaluate.ts';
-import { RECIPES } from './recipe.ts';
+import { RECIPES, recipeSchedule } from './recipe.ts';
 import { StlmModel } from './stlm.ts';
 import { LocalTrainer } from './trainer.ts';
 
@@ -29,7 +29,7 @@ it(`the default preset (${DEFAULT_PRESET}) reaches its measured held-out bpb aft
   const model = StlmModel.create(cfg, 1);
   const trainer = new LocalTrainer({
     model,
-    schedule: { maxLr: recipe.maxLr, minLr: recipe.minLr, warmupSteps: recipe.warmupSteps, totalSteps: STEPS },
+    schedule: recipeSchedule(recipe, STEPS),
   });
   const heldOut = data.validationExamples(64);
   const before = bitsPerByte(model, heldOut, 32);

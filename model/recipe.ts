@@ -1,6 +1,7 @@
 // How each preset is trained by default: batch size, peak and final learning rate, warmup. Part of the
 // preset because the best values depend on the model's size (chosen with bench:learning, see README).
 import type { PresetName } from './config.ts';
+import type { LrSchedule } from './schedule.ts';
 
 export interface TrainingRecipe {
   /** Examples per step. */
@@ -18,3 +19,8 @@ export const RECIPES: Record<PresetName, TrainingRecipe> = {
   // nanoGPT's small CPU config: batch 12, lr 1e-3 to 1e-4.
   'byte-gpt': { batch: 12, maxLr: 1e-3, minLr: 1e-4, warmupSteps: 50 },
 };
+
+/** The recipe's learning-rate schedule; open-ended (no decay by steps) unless totalSteps is given. */
+export function recipeSchedule(r: TrainingRecipe, totalSteps = Infinity): LrSchedule {
+  return { maxLr: r.maxLr, minLr: r.minLr, warmupSteps: r.warmupSteps, totalSteps };
+}
