@@ -17,6 +17,8 @@ export interface PeerStats {
   wireBytesIn: number;
   wireBytesOut: number;
   lastError: string | undefined;
+  /** Threads training this peer's model (see PeerModel.threads). */
+  threads: number;
 }
 
 export function emptyStats(peerId = ''): PeerStats {
@@ -33,14 +35,15 @@ export function emptyStats(peerId = ''): PeerStats {
     wireBytesIn: 0,
     wireBytesOut: 0,
     lastError: undefined,
+    threads: 1,
   };
 }
 
-/** One line for a terminal: `round 12  loss 2.314  1.2 kB/s  share 50%  (v12)`. */
+/** One line for a terminal: `[ready] round 12  loss 2.314  1.2 kB/s  share 50%  model v12  2 threads`. */
 export function formatStatsLine(s: PeerStats): string {
   const loss = Number.isFinite(s.loss) ? s.loss.toFixed(3) : '-';
   const share = Number.isFinite(s.share) ? `${Math.round(s.share * 100)}%` : '-';
-  return `[${s.state}] round ${s.round < 0 ? '-' : s.round}  loss ${loss}  ${formatRate(s.bytesPerSec)}  share ${share}  model v${s.modelVersion}`;
+  return `[${s.state}] round ${s.round < 0 ? '-' : s.round}  loss ${loss}  ${formatRate(s.bytesPerSec)}  share ${share}  model v${s.modelVersion}${s.threads > 1 ? `  ${s.threads} threads` : ''}`;
 }
 
 export function formatRate(bytesPerSec: number): string {

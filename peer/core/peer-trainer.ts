@@ -16,8 +16,17 @@ export interface PeerModel {
   readonly manifest: ParamManifest;
   getWeights(): Float32Array;
   setWeights(w: Float32Array): void;
-  trainStep(batch: Uint8Array[]): { loss: number; bytes: number; grads: Float32Array };
+  /** May be asynchronous: a GPU backend reads its result without blocking, a threaded model awaits workers. */
+  trainStep(batch: Uint8Array[]): PeerStepResult | Promise<PeerStepResult>;
+  /** Threads training this model (a Node peer's worker threads, a tab's wasm threads); 1 if absent. */
+  readonly threads?: number;
   dispose(): void;
+}
+
+export interface PeerStepResult {
+  loss: number;
+  bytes: number;
+  grads: Float32Array;
 }
 
 export interface RunPeerOptions {
@@ -114,8 +123,9 @@ export class PeerTrainer {
     this.weights = weights;
     this.model.setWeights(weights);
     this.stats.wireBytesIn += msg.weights.byteLength;
-    this.emit({ state: 'ready', modelVersion: msg.version, round: msg.round });
-    this.send({ type: 'ready', version: msg.version, backend: this.opts.backendName });
+    const threads = this.model.threads ?? 1;
+    this.emit({ state: 'ready', modelVersion: msg.version, round: msg.round, threads });
+    this.send({ type: 'ready', version: msg.version, backend: this.opts.backendName, threads });
   }
 
   private async train(msg: MessageOf<'assignment'>): Promise<void> {
@@ -128,7 +138,7 @@ export class PeerTrainer {
     let bytes = 0;
     let vector: Float32Array;
     if (msg.batches.length === 1 && msg.localSteps <= 1) {
-      const r = model.trainStep(msg.batches[0]!.examples);
+      const r = await model.trainStep(msg.batches[0]!.examples);
       lossSum = r.loss * r.bytes;
       bytes = r.bytes;
       vector = r.grads;
@@ -142,7 +152,7 @@ export class PeerTrainer {
         decayMask: decayMaskFromManifest(model.manifest),
       });
       for (const b of msg.batches) {
-        const r = model.trainStep(b.examples);
+        const r = await model.trainStep(b.examples);
         this.inner.step(w, r.grads, msg.lr);
         model.setWeights(w);
         lossSum += r.loss * r.bytes;
