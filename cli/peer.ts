@@ -1,5 +1,6 @@
 // `stlm peer --url URL --token TOKEN`: joins a coordinator as a Node peer and trains until stopped.
 import type { Command } from 'commander';
+import { availableParallelism } from 'node:os';
 import pino from 'pino';
 import { formatStatsLine } from '../peer/core/peer-stats.ts';
 
@@ -10,6 +11,7 @@ export function register(program: Command): void {
     .requiredOption('--url <url>', 'coordinator URL, e.g. http://127.0.0.1:8080')
     .option('--token <token>', 'join token printed by the coordinator (or env STLM_TOKEN)', process.env.STLM_TOKEN ?? '')
     .option('--backend <name>', 'tfjs backend: wasm | cpu', 'wasm')
+    .option('--threads <n>', 'worker threads to train on, each with its own tfjs-wasm and model replica', toPositiveInt, availableParallelism())
     .option('--max-attempts <n>', 'give up after this many failed joins in a row (default: retry forever)', toInt)
     .option('--protocol-version <n>', 'protocol version to announce (testing the coordinator only)', toInt)
     .option('--no-progress', 'no live progress line, even on a terminal')
@@ -24,6 +26,7 @@ export function register(program: Command): void {
         url: opts.url,
         token: opts.token,
         backend: opts.backend as 'wasm' | 'cpu',
+        threads: opts.threads,
         logger,
         maxAttempts: opts.maxAttempts,
         protocolVersion: opts.protocolVersion,
@@ -58,6 +61,7 @@ interface PeerCliOptions {
   url: string;
   token: string;
   backend: string;
+  threads: number;
   maxAttempts?: number;
   protocolVersion?: number;
   progress: boolean;
@@ -67,5 +71,11 @@ interface PeerCliOptions {
 function toInt(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n)) throw new Error(`expected an integer, got "${v}"`);
+  return n;
+}
+
+function toPositiveInt(v: string): number {
+  const n = toInt(v);
+  if (n < 1) throw new Error(`expected a positive integer, got "${v}"`);
   return n;
 }

@@ -11,6 +11,8 @@ export interface PeerEntry<M> {
   id: string;
   kind: string;
   backend: string;
+  /** Threads the peer trains with (from join's capabilities, then each ready). */
+  threads: number;
   state: PeerState;
   joinedAt: number;
   lastSeen: number;
@@ -39,6 +41,7 @@ export interface PeerSummary {
   id: string;
   kind: string;
   backend: string;
+  threads: number;
   state: PeerState;
   bytesPerSec: number;
   roundsContributed: number;
@@ -52,10 +55,11 @@ export class PeerRegistry<M> {
   private readonly peers = new Map<string, PeerEntry<M>>();
   private listeners: Array<(p: PeerEntry<M>) => void> = [];
 
-  add(init: { id: string; kind: string; backend: string }): PeerEntry<M> {
+  add(init: { id: string; kind: string; backend: string; threads?: number }): PeerEntry<M> {
     const now = Date.now();
     const entry: PeerEntry<M> = {
       ...init,
+      threads: init.threads ?? 1,
       state: 'connecting',
       joinedAt: now,
       lastSeen: now,
@@ -148,6 +152,7 @@ export class PeerRegistry<M> {
       id: p.id,
       kind: p.kind,
       backend: p.backend,
+      threads: p.threads,
       state: p.state,
       bytesPerSec: Math.round(p.bytesPerSec),
       roundsContributed: p.roundsContributed,

@@ -101,7 +101,7 @@ export function handleSocket(socket: Socket, ctx: SessionContext): void {
     if (!sameToken(msg.token, ctx.token)) return refuse('ERR_TOKEN', 'wrong or missing join token');
     const id = randomUUID().slice(0, 8);
     peerId = id;
-    const entry = ctx.registry.add({ id, kind: msg.kind, backend: msg.backend });
+    const entry = ctx.registry.add({ id, kind: msg.kind, backend: msg.backend, threads: msg.capabilities?.threads });
     entry.kick = (code, reason) => refuse(code, reason);
     log.info({ peer: id, kind: msg.kind, backend: msg.backend }, 'peer joined; connecting WebRTC');
     emit({ type: 'welcome', peerId: id, ...ctx.welcome });
@@ -139,6 +139,7 @@ export function handleSocket(socket: Socket, ctx: SessionContext): void {
     switch (msg.type) {
       case 'ready':
         if (msg.backend) entry.backend = msg.backend;
+        if (msg.threads) entry.threads = msg.threads;
         return ctx.loop.markReady(entry, msg.version);
       case 'result': {
         entry.lastResultAt = Date.now();

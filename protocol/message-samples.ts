@@ -17,7 +17,7 @@ export function sampleMessages(): Record<MessageTypeName, Message> {
       heartbeatMs: 2000, innerOptimizer: { beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1, clipNorm: 1 },
     },
     signal: { type: 'signal', data: { type: 'offer', sdp: 'v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\n' } },
-    ready: { type: 'ready', version: 3, backend: 'wasm' },
+    ready: { type: 'ready', version: 3, backend: 'wasm', threads: 2 },
     'model-state': { type: 'model-state', version: 3, round: 2, weights: new Uint8Array(new Float32Array([1, 2, 3]).buffer) },
     assignment: {
       type: 'assignment', round: 2, version: 3, lr: 1e-3, localSteps: 1, roundPeers: 2, deadlineMs: 5000,

@@ -104,6 +104,8 @@ const readySchema = z.object({
   /** The model-state version now loaded. */
   version: uint,
   backend: shortText.optional(),
+  /** Threads training the peer's model (worker threads of a Node peer, wasm threads of a tab). */
+  threads: z.int().min(1).max(1024).optional(),
 });
 
 const modelStateSchema = z

@@ -27,7 +27,7 @@ export function peerRow(p: Peer): HTMLTableRowElement {
   const tr = document.createElement('tr');
   tr.dataset.peer = p.id;
   tr.dataset.kind = p.kind;
-  return cells(tr, [p.id, p.kind, p.backend, p.state, `${formatBytes(p.bytesPerSec)}/s`, String(p.roundsContributed), ago(p.lastSeen)]);
+  return cells(tr, [p.id, p.kind, p.threads > 1 ? `${p.backend} ×${p.threads}` : p.backend, p.state, `${formatBytes(p.bytesPerSec)}/s`, String(p.roundsContributed), ago(p.lastSeen)]);
 }
 
 /** Consolidation figures may sit on the checkpoint or in a nested `consolidation` object. */

@@ -23,6 +23,8 @@ export interface ConnectOptions {
   token: string;
   peerKind: 'node' | 'browser';
   backend: string;
+  /** Threads the peer will train with, announced in join's capabilities. */
+  threads?: number;
   io: IoLike;
   SimplePeer: SimplePeerLike;
   /** Node only: @roamhq/wrtc. Browsers have WebRTC built in. */
@@ -87,6 +89,7 @@ export function connectToCoordinator(opts: ConnectOptions): Promise<CoordinatorC
         token: opts.token,
         kind: opts.peerKind,
         backend: opts.backend,
+        ...(opts.threads ? { capabilities: { threads: opts.threads } } : {}),
       }),
     );
     socket.on('connect_error', (err) => fail(new ConnectError('ERR_CONNECT', `cannot reach ${opts.url}: ${err.message}`)));

@@ -9,11 +9,14 @@ import { runPeer } from '../core/peer-trainer.ts';
 import type { PeerStats } from '../core/peer-stats.ts';
 import { StlmModel } from '../../model/stlm.ts';
 import { setupBackend, type BackendName } from '../../model/backend.ts';
+import { ThreadedModel } from './threaded-model.ts';
 
 export interface NodePeerOptions {
   url: string;
   token: string;
   backend?: BackendName;
+  /** Worker threads to train on (default 1: the model trains on the main thread). */
+  threads?: number;
   logger: Logger;
   onStats?(s: PeerStats): void;
   /** Backoff bounds between reconnection attempts. */
@@ -44,7 +47,9 @@ export function startNodePeer(opts: NodePeerOptions): NodePeerHandle {
   let wake: (() => void) | undefined;
 
   const done = (async (): Promise<string> => {
-    const backendName = await setupBackend(opts.backend ?? 'wasm');
+    const threads = opts.threads ?? 1;
+    // With worker threads each worker sets up its own backend; the main thread only sums gradients.
+    const backendName = threads > 1 ? (opts.backend ?? 'wasm') : await setupBackend(opts.backend ?? 'wasm');
     let failures = 0;
     let lastReason = 'stopped';
     while (!stopped) {
@@ -54,6 +59,7 @@ export function startNodePeer(opts: NodePeerOptions): NodePeerHandle {
           token: opts.token,
           peerKind: 'node',
           backend: backendName,
+          threads,
           io: io as unknown as IoLike,
           SimplePeer,
           wrtc: wrtc as unknown as SimplePeer.Options['wrtc'],
@@ -66,7 +72,15 @@ export function startNodePeer(opts: NodePeerOptions): NodePeerHandle {
           transport: conn.transport,
           welcome: conn.welcome,
           backendName,
-          createModel: (config, seed) => StlmModel.create(config, seed),
+          createModel: (config, seed) =>
+            threads > 1
+              ? ThreadedModel.create(config, seed, {
+                  threads,
+                  backend: opts.backend,
+                  onWorkerLost: (index, reason, left) =>
+                    log.error({ worker: index, threadsLeft: left }, `training worker ${index} died (${reason}); training goes on with ${left}`),
+                })
+              : StlmModel.create(config, seed),
           onStats: opts.onStats,
           onClosed: (reason) => conn.close(),
         });

@@ -77,5 +77,6 @@ export async function startCoordinatorProcess(args: string[], token = 'test-toke
 }
 
 export function startPeerProcess(url: string, token: string, extra: string[] = []): Proc {
-  return spawnStlm(['peer', '--url', url, '--token', token, '--no-progress', ...extra]);
+  // One thread unless a test asks for more (the flag's default is every core; a later --threads wins).
+  return spawnStlm(['peer', '--url', url, '--token', token, '--no-progress', '--threads', '1', ...extra]);
 }
