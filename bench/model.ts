@@ -1,9 +1,13 @@
 // `npm run bench:model`: training speed of the `small` STLM on tfjs-wasm, in one process, JSON on stdout.
 // Measures the fast (custom-gradient) step, the backend's plain matMul peak on the step's own dense shapes
 // and on 512^3, and the same model trained with plain tfjs autograd, so every ratio is within one run.
-// Options: --preset NAME (small), --batch N (8), --steps N (5), --plain-steps N (2), --backend NAME (wasm).
+// Then a peer's round on the main thread against 1 and 2 worker threads (threadSpeedup, wall clock).
+// Options: --preset NAME (small), --batch N (8), --steps N (5), --plain-steps N (2), --backend NAME (wasm),
+// --thread-blocks N (3 interleaved blocks of --steps steps per thread configuration).
 import * as tf from '@tensorflow/tfjs';
 import { parseArgs } from 'node:util';
+import { availableParallelism } from 'node:os';
+import { measureThreads } from './model-threads.ts';
 import { loadCorpus } from '../data/corpus.ts';
 import { DEFAULT_PRESET, LocalTrainer, StlmModel, resolveConfig, setupBackend, splitIntoExamples, type BackendName } from '../model/index.ts';
 import { FLOP_COUNTING_METHOD, denseStepShapes, trainingFlops } from '../model/flops.ts';
@@ -16,6 +20,7 @@ const { values: args } = parseArgs({
     steps: { type: 'string', default: '5' },
     'plain-steps': { type: 'string', default: '2' },
     backend: { type: 'string', default: 'wasm' },
+    'thread-blocks': { type: 'string', default: '3' },
   },
 });
 const batchSize = Number(args.batch);
@@ -110,6 +115,7 @@ const fast = timeSteps('fast', steps, () => nearPeaks.push(matMulGflops(...peak.
 log(`fast: ${(fast.cpuPerStep * 1000).toFixed(0)} ms/step CPU, ${(fast.wallPerStep * 1000).toFixed(0)} ms wall`);
 const plain = timeSteps('plain', plainSteps);
 log(`plain autograd: ${(plain.cpuPerStep * 1000).toFixed(0)} ms/step CPU`);
+const threads = await measureThreads(cfg, batchAt, { blocks: Number(args['thread-blocks']), stepsPerBlock: steps, log });
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const mfuPerStep = fast.cpuSteps.map((t, i) => flops.total / t / 1e9 / nearPeaks[i]);
 
@@ -136,6 +142,8 @@ console.log(
         peakGflopsPerStep: nearPeaks.map((x) => round(x, 2)),
       },
       speedupVsPlainAutograd: round(plain.cpuPerStep / fast.cpuPerStep),
+      threadSpeedup: threads.threadSpeedup,
+      threads: { ...threads, cores: availableParallelism(), clock: 'wall clock, interleaved blocks', step: 'new weights to every replica, then the gradient (a sync round on a peer)' },
       stepSeconds: round(fast.cpuPerStep),
       plainAutogradStepSeconds: round(plain.cpuPerStep),
       plainAutogradBytesPerSecond: round(plain.bytesPerStep / plain.cpuPerStep, 1),

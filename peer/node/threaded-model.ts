@@ -116,19 +116,16 @@ export class ThreadedModel implements PeerModel {
   readonly numParams: number;
   /** The backend each worker reported, e.g. "wasm". */
   readonly backend: string;
-  private weights: Float32Array;
   private disposed = false;
 
   private constructor(
     config: StlmConfig,
-    seed: number,
+    private readonly weights: Float32Array,
     private readonly workers: TrainWorker[],
     backend: string,
   ) {
     this.manifest = modelManifest(config);
     this.numParams = manifestSize(this.manifest);
-    // The replicas start from the seed's weights: the same deterministic init, without asking a worker.
-    this.weights = initWeights(config, seed);
     this.backend = backend;
   }
 
@@ -140,7 +137,11 @@ export class ThreadedModel implements PeerModel {
     const onLost = (w: TrainWorker, reason: string) => {
       if (model && !model.disposed) opts.onWorkerLost?.(w.index, reason, model.threads);
     };
-    const data: TrainWorkerData = { entry: TRAIN_WORKER, config: { ...config }, seed, backend: opts.backend ?? 'wasm' };
+    const checked = validateConfig({ ...config });
+    // One copy of the weights that every worker reads, instead of a structured clone per worker and round.
+    const shared = new Float32Array(new SharedArrayBuffer(manifestSize(modelManifest(checked)) * 4));
+    shared.set(initWeights(checked, seed));
+    const data: TrainWorkerData = { entry: TRAIN_WORKER, config: { ...checked }, seed, backend: opts.backend ?? 'wasm', weights: shared.buffer };
     const workers = Array.from({ length: opts.threads }, (_, i) => new TrainWorker(i, spawn(data), onLost));
     let backends: string[];
     try {
@@ -149,7 +150,7 @@ export class ThreadedModel implements PeerModel {
       await Promise.all(workers.map((w) => w.terminate()));
       throw e;
     }
-    model = new ThreadedModel(validateConfig({ ...config }), seed, workers, backends[0]!);
+    model = new ThreadedModel(checked, shared, workers, backends[0]!);
     return model;
   }
 
@@ -169,9 +170,10 @@ export class ThreadedModel implements PeerModel {
 
   setWeights(w: Float32Array): void {
     if (w.length !== this.numParams) throw new Error(`setWeights: got ${w.length} floats, the model has ${this.numParams} parameters`);
-    this.weights = w.slice();
-    // postMessage copies: every replica gets its own weights, the caller keeps its array.
-    for (const worker of this.workers) worker.post({ type: 'weights', weights: this.weights });
+    // Safe to overwrite: a worker reads the buffer when it takes this message, and no step is in flight
+    // (the peer sets weights between steps); a later write is followed by its own message.
+    this.weights.set(w);
+    for (const worker of this.workers) worker.post({ type: 'weights' });
   }
 
   async trainStep(batch: Uint8Array[]): Promise<{ loss: number; bytes: number; grads: Float32Array }> {
@@ -183,15 +185,17 @@ export class ThreadedModel implements PeerModel {
       batch.slice(Math.floor((i * batch.length) / parts), Math.floor(((i + 1) * batch.length) / parts)),
     );
     const results = await Promise.all(shares.map((share, i) => this.trainShare(share, live[i]!)));
+    if (results.length === 1) return results[0]!;
     const bytes = results.reduce((s, r) => s + r.bytes, 0);
-    const grads = new Float32Array(this.numParams);
-    let lossSum = 0;
-    for (const r of results) {
+    const grads = results[0]!.grads; // transferred to this thread: summed into in place
+    const first = results[0]!.bytes / bytes;
+    for (let i = 0; i < grads.length; i++) grads[i] = grads[i]! * first;
+    for (const r of results.slice(1)) {
       const weight = r.bytes / bytes;
-      lossSum += r.loss * r.bytes;
       for (let i = 0; i < grads.length; i++) grads[i] = grads[i]! + weight * r.grads[i]!;
     }
-    return { loss: lossSum / bytes, bytes, grads };
+    const loss = results.reduce((s, r) => s + r.loss * r.bytes, 0) / bytes;
+    return { loss, bytes, grads };
   }
 
   dispose(): void {

@@ -8,10 +8,12 @@ export interface TrainWorkerData {
   config: Record<string, unknown>;
   seed: number;
   backend: BackendName;
+  /** The model's weights, written by the main thread before each 'weights' message (float32, by manifest). */
+  weights: SharedArrayBuffer;
 }
 
 export type ToTrainWorker =
-  | { type: 'weights'; weights: Float32Array }
+  | { type: 'weights' }
   | { type: 'step'; id: number; examples: Uint8Array[] };
 
 export type FromTrainWorker =

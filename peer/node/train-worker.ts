@@ -16,9 +16,10 @@ const post = (m: FromTrainWorker, transfer: ArrayBuffer[] = []) => port.postMess
 try {
   const backend = await setupBackend(data.backend);
   const model = StlmModel.create(data.config as unknown as StlmConfig, data.seed);
+  const weights = new Float32Array(data.weights);
   port.on('message', (m: ToTrainWorker) => {
     if (m.type === 'weights') {
-      model.setWeights(m.weights);
+      model.setWeights(weights); // copies out of the shared buffer before the next step message is read
       return;
     }
     try {
