@@ -18,6 +18,9 @@ import type { TrainingState } from './training-state.ts';
 import type { RoundRecord } from './status.ts';
 import { broadcastCodecFor, ModelBroadcast } from './model-broadcast.ts';
 
+/** A peer may claim up to 1024 threads; it gets at most this many batches a round. */
+const MAX_BATCHES_PER_THREADED_PEER = 8;
+
 export interface TrainingLoopOptions {
   state: TrainingState;
   registry: PeerRegistry<Message>;
@@ -188,7 +191,9 @@ export class TrainingLoop {
     for (const p of peers) {
       const batches = [];
       let maxBytes = 0;
-      for (let h = 0; h < steps; h++) {
+      // A multi-threaded peer trains one batch per thread in one gradient, as that many one-thread peers would.
+      const count = steps > 1 ? steps : Math.min(MAX_BATCHES_PER_THREADED_PEER, p.threads);
+      for (let h = 0; h < count; h++) {
         const b = dataset.nextBatch(this.o.batchSize);
         batches.push({ batchId: b.batchId, examples: b.examples });
         // A peer cannot claim more scored bytes than its examples hold (plus one end-of-document each).

@@ -135,7 +135,7 @@ const assignmentSchema = z.object({
   round: uint,
   /** The model version the peer must hold (and train) for this assignment. */
   version: uint,
-  /** One batch per local step. */
+  /** One batch per local step; with one local step, one batch per peer thread, all in one gradient. */
   batches: z.array(batchSchema).min(1),
   /** Learning rate of the peer's inner optimizer (local-steps mode). */
   lr: nonNegative,

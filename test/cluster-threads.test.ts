@@ -37,6 +37,10 @@ describe('a Node peer with --threads 2', () => {
     expect(p.backend).toBe('wasm');
     expect(p.rejected).toBe(0);
     expect(trained.recentLoss.every((r) => Number.isFinite(r.loss) && r.loss > 0)).toBe(true);
+    // One batch per thread: each round trains more bytes than one batch of 8 tiny-preset examples can hold
+    // (16 chunks of at most 6 bytes, plus an end-of-document byte each).
+    const oneBatchAtMost = 8 * (16 * 6 + 1);
+    expect(trained.recentLoss.every((r) => r.bytes > oneBatchAtMost)).toBe(true);
 
     peer.kill('SIGINT');
     expect(await peer.exited).toBe(0);

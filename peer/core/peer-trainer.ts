@@ -137,8 +137,9 @@ export class PeerTrainer {
     let lossSum = 0;
     let bytes = 0;
     let vector: Float32Array;
-    if (msg.batches.length === 1 && msg.localSteps <= 1) {
-      const r = await model.trainStep(msg.batches[0]!.examples);
+    if (msg.localSteps <= 1) {
+      // One gradient over every batch (a threaded peer gets one batch per thread and splits them again).
+      const r = await model.trainStep(msg.batches.flatMap((b) => b.examples));
       lossSum = r.loss * r.bytes;
       bytes = r.bytes;
       vector = r.grads;
