@@ -1,5 +1,6 @@
 // `npm run bench:cluster`: training throughput on loopback, JSON on stdout.
-//  - trained bytes/s of one in-process LocalTrainer vs the coordinator with 1 and 2 Node peers (child processes)
+//  - trained bytes/s of one in-process LocalTrainer vs the coordinator with 1 and 2 Node peers (child processes),
+//    and with one Node peer on 2 worker threads (`stlm peer --threads 2`) against those two one-thread peers
 //  - the share of a round spent computing, encoding, in transfer, aggregating and broadcasting
 //  - bytes on the wire per trained byte for each gradient codec and for local-steps mode
 //  - learning curves: held-out bpb against wall time, one process vs coordinator + 2 peers (cluster-learning.ts)
@@ -41,6 +42,7 @@ const progress = (msg: string) => process.stderr.write(`[bench:cluster] ${msg}\n
 
 interface ClusterResult {
   peers: number;
+  threadsPerPeer: number;
   codec: string;
   localSteps: number;
   rounds: number;
@@ -68,14 +70,15 @@ async function singleProcess(): Promise<{ bytesPerSec: number; stepMs: number; s
   return { bytesPerSec: (bytes * 1000) / ms, stepMs: ms / steps, steps };
 }
 
-function spawnPeer(url: string, token: string): ChildProcess {
-  return spawn(process.execPath, [path.join(ROOT, 'bin/stlm.mjs'), 'peer', '--url', url, '--token', token, '--no-progress', '--log-level', 'warn'], {
+function spawnPeer(url: string, token: string, threads = 1): ChildProcess {
+  const argv = ['peer', '--url', url, '--token', token, '--threads', String(threads), '--no-progress', '--log-level', 'warn'];
+  return spawn(process.execPath, [path.join(ROOT, 'bin/stlm.mjs'), ...argv], {
     cwd: ROOT,
     stdio: ['ignore', 'ignore', 'inherit'],
   });
 }
 
-async function cluster(peers: number, codec: string, localSteps: number, rounds = ROUNDS): Promise<ClusterResult> {
+async function cluster(peers: number, codec: string, localSteps: number, rounds = ROUNDS, threadsPerPeer = 1): Promise<ClusterResult> {
   const runDir = mkdtempSync(path.join(tmpdir(), 'stlm-bench-'));
   const warmup = 1;
   const settings = await loadSettings({
@@ -91,7 +94,7 @@ async function cluster(peers: number, codec: string, localSteps: number, rounds 
     logger,
     onRound: (record, detail) => seen.push({ record, detail, endedAt: performance.now() }),
   });
-  const children = Array.from({ length: peers }, () => spawnPeer(coord.url, 'bench'));
+  const children = Array.from({ length: peers }, () => spawnPeer(coord.url, 'bench', threadsPerPeer));
   try {
     await coord.run.finished;
   } finally {
@@ -119,7 +122,7 @@ async function cluster(peers: number, codec: string, localSteps: number, rounds 
   }
   for (const k of Object.keys(share) as Array<keyof typeof share>) share[k] = round3(share[k] / Math.max(1, total));
   return {
-    peers, codec, localSteps, rounds: timed.length,
+    peers, threadsPerPeer, codec, localSteps, rounds: timed.length,
     trainedBytesPerSec: Math.round((bytes * 1000) / spanMs),
     wireBytesPerTrainedByte: round3(wire / Math.max(1, bytes)),
     wireBytesPerRound: Math.round(wire / timed.length),
@@ -140,6 +143,8 @@ for (const n of [1, 2]) {
   progress(`coordinator + ${n} Node peer(s), int8`);
   throughput.push(await cluster(n, 'int8', 1));
 }
+progress('coordinator + 1 Node peer with --threads 2, int8');
+throughput.push(await cluster(1, 'int8', 1, ROUNDS, 2));
 const wire: ClusterResult[] = [];
 for (const codec of ['fp32', 'fp16', 'topk']) {
   progress(`wire bytes, codec ${codec}`);
@@ -166,7 +171,15 @@ const out = {
   rounds: ROUNDS,
   numParams: StlmModel.create(resolveConfig(PRESET), 1).numParams,
   singleProcess: { trainedBytesPerSec: Math.round(single.bytesPerSec), stepMs: Math.round(single.stepMs), steps: single.steps },
-  coordinator: throughput.map(({ peers, trainedBytesPerSec, meanRoundMs, roundShare }) => ({ peers, trainedBytesPerSec, meanRoundMs, roundShare })),
+  coordinator: throughput.map(({ peers, threadsPerPeer, trainedBytesPerSec, meanRoundMs, roundShare }) => ({
+    peers, threadsPerPeer, trainedBytesPerSec, meanRoundMs, roundShare,
+  })),
+  /** One peer on 2 worker threads against two one-thread peers: same cores, one process instead of two. */
+  threadedPeer: {
+    onePeerTwoThreadsBytesPerSec: throughput[2]!.trainedBytesPerSec,
+    twoPeersOneThreadBytesPerSec: throughput[1]!.trainedBytesPerSec,
+    ratio: round3(throughput[2]!.trainedBytesPerSec / throughput[1]!.trainedBytesPerSec),
+  },
   wireBytesPerTrainedByte: wire.map(({ codec, localSteps, rounds, wireBytesPerTrainedByte, wireBytesPerRound }) => ({
     codec, localSteps, rounds, wireBytesPerTrainedByte, wireBytesPerRound,
     reductionVsFp32Sync: round3(fp32Sync / wireBytesPerTrainedByte),
