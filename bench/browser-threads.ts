@@ -1,0 +1,98 @@
+// `npm run bench:browser-threads`: how a tab should use its cores, measured in real headless Chromium on the
+// real training step, JSON on stdout. Compares, interleaved: one worker with one wasm thread; one worker with
+// tfjs-wasm's own threads (one per core, what the page did before); one single-threaded worker per core,
+// each on its own batch (data parallel, as a threaded Node peer). The page served is cross-origin isolated
+// like the coordinator's, so wasm threads are available.
+// Flags: --preset NAME (default preset), --batch N (8), --steps N (6 timed per worker), --rounds N (2).
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Server } from 'node:http';
+import { parseArgs } from 'node:util';
+import express from 'express';
+import { build } from 'esbuild';
+import { createWebRouter } from '../coordinator/web.ts';
+import type { CoordinatorStatus } from '../coordinator/status.ts';
+import { loadCorpus } from '../data/corpus.ts';
+import { DEFAULT_PRESET, resolveConfig } from '../model/config.ts';
+import { countChunks, splitIntoExamples } from '../model/bytes.ts';
+import { launchBrowser } from '../test/browser/harness.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    preset: { type: 'string', default: DEFAULT_PRESET },
+    batch: { type: 'string', default: '8' },
+    steps: { type: 'string', default: '6' },
+    rounds: { type: 'string', default: '2' },
+  },
+});
+const ROOT = path.resolve(import.meta.dirname, '..');
+const log = (m: string) => process.stderr.write(`[bench:browser-threads] ${m}\n`);
+const batchSize = Number(args.batch);
+const steps = Number(args.steps);
+
+const dist = mkdtempSync(path.join(tmpdir(), 'stlm-bench-threads-'));
+const common = {
+  absWorkingDir: ROOT, outdir: dist, bundle: true, platform: 'browser' as const, target: 'es2022', logLevel: 'error' as const,
+  external: ['fs', 'path', 'worker_threads', 'perf_hooks', 'os', 'crypto'], define: { 'process.env.NODE_ENV': '"production"' },
+};
+await build({ ...common, entryPoints: { 'thread-page': path.join(ROOT, 'bench/browser/thread-page.ts') }, format: 'esm' });
+// A classic worker, as the peer page's: tfjs-wasm's emscripten code detects a worker by importScripts.
+await build({ ...common, entryPoints: { 'thread-worker': path.join(ROOT, 'bench/browser/thread-worker.ts') }, format: 'iife' });
+writeFileSync(path.join(dist, 'index.html'), '<!doctype html><meta charset="utf-8"><script type="module" src="/assets/thread-page.js"></script>');
+const app = express();
+app.use(createWebRouter({ getStatus: () => ({}) as CoordinatorStatus, distDir: dist }));
+const server = await new Promise<Server>((r) => {
+  const s = app.listen(0, '127.0.0.1', () => r(s));
+});
+const address = server.address();
+if (!address || typeof address === 'string') throw new Error('no server address');
+const browser = await launchBrowser();
+
+try {
+  const page = await browser.newPage();
+  await page.goto(`http://127.0.0.1:${address.port}/`);
+  await page.waitForFunction(() => 'runConfiguration' in globalThis);
+  const info = (await page.evaluate('pageInfo()')) as { crossOriginIsolated: boolean; cores: number; userAgent: string };
+  const cores = Math.min(8, info.cores);
+  const cfg = resolveConfig(args.preset);
+  const examples = splitIntoExamples((await loadCorpus()).bytes.subarray(0, 3_000_000), cfg).filter(
+    (e) => countChunks(e, cfg.chunkBytes) === cfg.contextChunks,
+  );
+  let next = 0;
+  const batches = (n: number) => Array.from({ length: n }, () => Array.from({ length: batchSize }, () => Array.from(examples[next++ % examples.length]!)));
+  const configurations = [
+    { name: 'one worker, one wasm thread', workers: 1, threadsPerWorker: 1 },
+    { name: `one worker, ${cores} wasm threads`, workers: 1, threadsPerWorker: cores },
+    { name: `${cores} workers, one wasm thread each`, workers: cores, threadsPerWorker: 1 },
+  ];
+  const totals = configurations.map(() => ({ bytesPerSecond: [] as number[] }));
+  for (let round = 0; round < Number(args.rounds); round++) {
+    for (const [i, c] of configurations.entries()) {
+      const job = { workers: c.workers, threadsPerWorker: c.threadsPerWorker, preset: args.preset, batches: Array.from({ length: c.workers }, () => batches(steps + 1)) };
+      const r = (await page.evaluate((j) => (globalThis as unknown as { runConfiguration(x: unknown): Promise<{ bytesPerSecond: number }> }).runConfiguration(j), job));
+      totals[i]!.bytesPerSecond.push(r.bytesPerSecond);
+      log(`${c.name}: ${Math.round(r.bytesPerSecond)} B/s`);
+    }
+  }
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const results = configurations.map((c, i) => ({ ...c, bytesPerSecond: Math.round(mean(totals[i]!.bytesPerSecond)) }));
+  const best = results.reduce((a, b) => (b.bytesPerSecond > a.bytesPerSecond ? b : a));
+  const one = results[0]!.bytesPerSecond;
+  console.log(JSON.stringify({
+    bench: 'browser-threads',
+    preset: args.preset,
+    batchSize,
+    timedStepsPerWorker: steps * Number(args.rounds),
+    browser: info.userAgent,
+    crossOriginIsolated: info.crossOriginIsolated,
+    cores: info.cores,
+    configurations: results.map((r) => ({ ...r, speedupOverOneThread: Number((r.bytesPerSecond / one).toFixed(3)) })),
+    fastest: best.name,
+    clock: 'wall clock in the page; configurations interleaved, each run alone',
+  }, null, 2));
+} finally {
+  await browser.close();
+  server.close();
+  rmSync(dist, { recursive: true, force: true });
+}
