@@ -6,7 +6,8 @@
 import type { StlmConfig } from '../model/config.ts';
 import { StlmModel } from '../model/stlm.ts';
 import type { PeerModel } from '../peer/core/peer-trainer.ts';
-import { ThreadedModel } from '../peer/node/threaded-model.ts';
+import { ThreadedModel } from '../peer/core/threaded-model.ts';
+import { spawnNodeTrainWorker } from '../peer/node/node-train-worker.ts';
 
 export interface ThreadTimings {
   /** Scored bytes per wall-clock second, by configuration. */
@@ -25,10 +26,10 @@ export async function measureThreads(
   batchAt: (i: number) => Uint8Array[],
   opts: { blocks: number; stepsPerBlock: number; log(msg: string): void },
 ): Promise<ThreadTimings> {
-  const two = await ThreadedModel.create(cfg, 1, { threads: 2 });
+  const two = await ThreadedModel.create(cfg, 1, { threads: 2, spawn: spawnNodeTrainWorker });
   const runs: Record<Name, { model: PeerModel; batchesPerStep: number }> = {
     mainThread: { model: StlmModel.create(cfg, 1), batchesPerStep: 1 },
-    workers1: { model: await ThreadedModel.create(cfg, 1, { threads: 1 }), batchesPerStep: 1 },
+    workers1: { model: await ThreadedModel.create(cfg, 1, { threads: 1, spawn: spawnNodeTrainWorker }), batchesPerStep: 1 },
     workers2: { model: two, batchesPerStep: 2 },
     workers2SplitBatch: { model: two, batchesPerStep: 1 },
   };

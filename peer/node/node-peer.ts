@@ -9,7 +9,8 @@ import { runPeer } from '../core/peer-trainer.ts';
 import type { PeerStats } from '../core/peer-stats.ts';
 import { StlmModel } from '../../model/stlm.ts';
 import { setupBackend, type BackendName } from '../../model/backend.ts';
-import { ThreadedModel } from './threaded-model.ts';
+import { ThreadedModel } from '../core/threaded-model.ts';
+import { spawnNodeTrainWorker } from './node-train-worker.ts';
 
 export interface NodePeerOptions {
   url: string;
@@ -76,6 +77,7 @@ export function startNodePeer(opts: NodePeerOptions): NodePeerHandle {
             threads > 1
               ? ThreadedModel.create(config, seed, {
                   threads,
+                  spawn: spawnNodeTrainWorker,
                   backend: opts.backend,
                   onWorkerLost: (index, reason, left) =>
                     log.error({ worker: index, threadsLeft: left }, `training worker ${index} died (${reason}); training goes on with ${left}`),

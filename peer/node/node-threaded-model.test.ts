@@ -1,14 +1,14 @@
-// ThreadedModel with real worker threads, each with its own tfjs-wasm: the summed gradient of a batch split
+// ThreadedModel (peer/core) with real Node worker threads, each with its own tfjs-wasm: the summed gradient of a batch split
 // across workers is the one-thread gradient of the whole batch; workers do not leak tensors; a worker that
 // dies mid-step is reported and its share is trained by the others, with the same result.
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setupBackend } from '../../model/backend.ts';
 import { resolveConfig } from '../../model/config.ts';
 import { StlmModel } from '../../model/stlm.ts';
 import { splitIntoExamples, textToBytes } from '../../model/bytes.ts';
-import { ThreadedModel, type WorkerLike } from './threaded-model.ts';
-import type { TrainWorkerData } from './train-worker-protocol.ts';
+import { ThreadedModel } from '../core/threaded-model.ts';
+import { nodeTrainWorkerPort, startNodeTrainWorker } from './node-train-worker.ts';
 
 const config = resolveConfig('tiny');
 const SEED = 11;
@@ -38,10 +38,10 @@ describe('ThreadedModel', () => {
   beforeAll(async () => {
     await setupBackend('wasm');
     reference = StlmModel.create(config, SEED);
-    const spawn = (data: TrainWorkerData): WorkerLike => {
-      const w = new Worker(new URL('./ts-worker.mjs', import.meta.url), { workerData: data });
+    const spawn = () => {
+      const w = startNodeTrainWorker();
       spawned.push(w);
-      return w;
+      return nodeTrainWorkerPort(w);
     };
     model = await ThreadedModel.create(config, SEED, {
       threads: 2,

@@ -1,99 +1,74 @@
-// A Node peer's model on all cores: N worker threads, each with its own tfjs-wasm instance and model replica
-// (train-worker.ts). A training step splits the batch into one contiguous share per worker and sums the
-// shares' gradients weighted by their scored bytes, which is exactly the gradient of the mean loss over the
-// whole batch; the coordinator sees one peer and one result. A worker that dies is reported and its share
-// is trained again by a live one, so the peer goes on with the rest.
-import { Worker } from 'node:worker_threads';
+// A peer's model on all cores: N training workers (worker threads in Node, Web Workers in a tab), each with
+// its own single-threaded tfjs-wasm and model replica (train-worker-core.ts). A training step splits the batch
+// into one contiguous share per worker and sums the shares' gradients weighted by their scored bytes, which is
+// exactly the gradient of the mean loss over the whole batch; the coordinator sees one peer and one result.
+// A worker that dies is reported and its share is trained again by a live one, so the peer goes on with the
+// rest. Platform-free: the platform passes how to start a worker.
 import type { BackendName } from '../../model/backend.ts';
 import { validateConfig, type StlmConfig } from '../../model/config.ts';
 import { initWeights, modelManifest } from '../../model/layout.ts';
 import { manifestSize, type ParamManifest } from '../../model/params.ts';
-import type { PeerModel } from '../core/peer-trainer.ts';
-import type { FromTrainWorker, ToTrainWorker, TrainWorkerData } from './train-worker-protocol.ts';
-
-/** Anything with a Worker's messaging and lifecycle; tests pass real Workers they keep a handle on. */
-export type WorkerLike = Pick<Worker, 'postMessage' | 'on' | 'off' | 'terminate'>;
+import type { PeerModel, PeerStepResult } from './peer-trainer.ts';
+import type { FromTrainWorker, SpawnTrainWorker, TrainWorkerPort } from './train-worker-protocol.ts';
 
 export interface ThreadedModelOptions {
   threads: number;
+  spawn: SpawnTrainWorker;
   backend?: BackendName;
+  /** Where a browser serves the tfjs .wasm files. */
+  wasmPaths?: string;
   /** Called once for each worker that dies; the model goes on with the others. */
   onWorkerLost?(index: number, reason: string, threadsLeft: number): void;
-  /** Starts one worker thread (default: a real Worker running train-worker.ts). */
-  spawn?(data: TrainWorkerData): WorkerLike;
-}
-
-interface StepShare {
-  loss: number;
-  bytes: number;
-  grads: Float32Array;
-}
-
-const TS_WORKER = new URL('./ts-worker.mjs', import.meta.url);
-const TRAIN_WORKER = new URL('./train-worker.ts', import.meta.url).href;
-
-function spawnWorker(data: TrainWorkerData): WorkerLike {
-  return new Worker(TS_WORKER, { workerData: data });
 }
 
 class WorkerLostError extends Error {}
 
-/** One worker thread and the steps it has in flight. */
+/** One training worker and the steps it has in flight. */
 class TrainWorker {
   alive = true;
   /** numTensors in the worker's tfjs after its last step. */
   tensors = 0;
   private nextId = 0;
-  private readonly pending = new Map<number, { resolve(s: StepShare): void; reject(e: Error): void }>();
+  private readonly pending = new Map<number, { resolve(s: PeerStepResult): void; reject(e: Error): void }>();
+  private setup: { resolve(backend: string): void; reject(e: Error): void } | undefined;
 
   constructor(
     readonly index: number,
-    private readonly worker: WorkerLike,
+    private readonly port: TrainWorkerPort,
     private readonly onLost: (w: TrainWorker, reason: string) => void,
-  ) {}
+  ) {
+    port.onMessage((m) => this.settle(m));
+    port.onExit((reason) => this.lose(reason));
+  }
 
   /** Resolves when the worker's backend and model are set up. */
   ready(): Promise<string> {
     return new Promise((resolve, reject) => {
-      const onMessage = (m: FromTrainWorker) => {
-        if (m.type === 'ready') resolve(m.backend);
-        else if (m.type === 'setup-failed') reject(new Error(`training worker ${this.index}: ${m.message}`));
-        else return;
-        this.worker.off('message', onMessage);
-        this.worker.on('message', (msg: FromTrainWorker) => this.settle(msg));
-      };
-      this.worker.on('message', onMessage);
-      this.worker.on('error', (e: Error) => {
-        reject(e);
-        this.lose(e.message);
-      });
-      this.worker.on('exit', (code: number) => {
-        reject(new Error(`training worker ${this.index} exited (code ${code}) during setup`));
-        this.lose(`exited with code ${code}`);
-      });
+      this.setup = { resolve, reject };
     });
   }
 
-  post(m: ToTrainWorker): void {
-    if (this.alive) this.worker.postMessage(m);
+  post(m: Parameters<TrainWorkerPort['post']>[0]): void {
+    if (this.alive) this.port.post(m);
   }
 
-  step(examples: Uint8Array[]): Promise<StepShare> {
+  step(examples: Uint8Array[]): Promise<PeerStepResult> {
     if (!this.alive) return Promise.reject(new WorkerLostError(`training worker ${this.index} is gone`));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ type: 'step', id, examples } satisfies ToTrainWorker);
+      this.port.post({ type: 'step', id, examples });
     });
   }
 
-  terminate(): Promise<number> {
+  terminate(): void {
     this.alive = false;
-    return this.worker.terminate();
+    this.port.terminate();
   }
 
   private settle(m: FromTrainWorker): void {
-    if (m.type !== 'result' && m.type !== 'failed') return;
+    if (m.type === 'ready') return this.setup?.resolve(m.backend);
+    if (m.type === 'setup-failed') return this.setup?.reject(new Error(`training worker ${this.index}: ${m.message}`));
     const p = this.pending.get(m.id);
     if (!p) return;
     this.pending.delete(m.id);
@@ -105,7 +80,9 @@ class TrainWorker {
   private lose(reason: string): void {
     if (!this.alive) return;
     this.alive = false;
-    for (const p of this.pending.values()) p.reject(new WorkerLostError(`training worker ${this.index} ${reason}`));
+    const err = new WorkerLostError(`training worker ${this.index} ${reason}`);
+    this.setup?.reject(err);
+    for (const p of this.pending.values()) p.reject(err);
     this.pending.clear();
     this.onLost(this, reason);
   }
@@ -132,29 +109,31 @@ export class ThreadedModel implements PeerModel {
   /** Starts `threads` workers, each with the model built from `config` and `seed`, and waits until all are up. */
   static async create(config: StlmConfig, seed: number, opts: ThreadedModelOptions): Promise<ThreadedModel> {
     if (!Number.isInteger(opts.threads) || opts.threads < 1) throw new Error(`threads must be a positive integer, got ${opts.threads}`);
-    const spawn = opts.spawn ?? spawnWorker;
-    let model: ThreadedModel | undefined;
-    const onLost = (w: TrainWorker, reason: string) => {
-      if (model && !model.disposed) opts.onWorkerLost?.(w.index, reason, model.threads);
-    };
     const checked = validateConfig({ ...config });
     // One copy of the weights that every worker reads, instead of a structured clone per worker and round.
     const shared = new Float32Array(new SharedArrayBuffer(manifestSize(modelManifest(checked)) * 4));
     shared.set(initWeights(checked, seed));
-    const data: TrainWorkerData = { entry: TRAIN_WORKER, config: { ...checked }, seed, backend: opts.backend ?? 'wasm', weights: shared.buffer };
-    const workers = Array.from({ length: opts.threads }, (_, i) => new TrainWorker(i, spawn(data), onLost));
+    let model: ThreadedModel | undefined;
+    const onLost = (w: TrainWorker, reason: string) => {
+      if (model && !model.disposed) opts.onWorkerLost?.(w.index, reason, model.threads);
+    };
+    const workers = Array.from({ length: opts.threads }, (_, i) => new TrainWorker(i, opts.spawn(), onLost));
+    const init = { config: { ...checked }, seed, backend: opts.backend ?? 'wasm', wasmPaths: opts.wasmPaths, weights: shared.buffer as SharedArrayBuffer };
     let backends: string[];
     try {
-      backends = await Promise.all(workers.map((w) => w.ready()));
+      const ready = workers.map((w) => w.ready());
+      for (const r of ready) r.catch(() => {}); // awaited together below; one failure must not go unhandled
+      for (const w of workers) w.post({ type: 'init', init });
+      backends = await Promise.all(ready);
     } catch (e) {
-      await Promise.all(workers.map((w) => w.terminate()));
+      for (const w of workers) w.terminate();
       throw e;
     }
     model = new ThreadedModel(checked, shared, workers, backends[0]!);
     return model;
   }
 
-  /** Worker threads still alive. */
+  /** Workers still alive. */
   get threads(): number {
     return this.workers.filter((w) => w.alive).length;
   }
@@ -176,7 +155,7 @@ export class ThreadedModel implements PeerModel {
     for (const worker of this.workers) worker.post({ type: 'weights' });
   }
 
-  async trainStep(batch: Uint8Array[]): Promise<{ loss: number; bytes: number; grads: Float32Array }> {
+  async trainStep(batch: Uint8Array[]): Promise<PeerStepResult> {
     if (this.disposed) throw new Error('ThreadedModel used after dispose()');
     const live = this.workers.filter((w) => w.alive);
     if (live.length === 0) throw new Error('every training worker of this peer has died');
@@ -201,11 +180,11 @@ export class ThreadedModel implements PeerModel {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    for (const w of this.workers) void w.terminate();
+    for (const w of this.workers) w.terminate();
   }
 
   /** Trains one share on `worker`, or on the next live worker if that one dies meanwhile. */
-  private async trainShare(share: Uint8Array[], worker: TrainWorker): Promise<StepShare> {
+  private async trainShare(share: Uint8Array[], worker: TrainWorker): Promise<PeerStepResult> {
     try {
       return await worker.step(share);
     } catch (e) {
