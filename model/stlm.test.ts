@@ -159,6 +159,19 @@ describe('StlmModel', () => {
     m.dispose();
   });
 
+  it('trainStepAsync and evaluateAsync give the sync results bit for bit, leak no tensors, reject bad batches', async () => {
+    const batch = examples.slice(0, 3);
+    const sync = model.trainStep(batch);
+    const start = tf.memory().numTensors;
+    const viaAsync = await model.trainStepAsync(batch);
+    expect(viaAsync.loss).toBe(sync.loss);
+    expect(viaAsync.bytes).toBe(sync.bytes);
+    expect(new Uint32Array(viaAsync.grads.buffer)).toEqual(new Uint32Array(sync.grads.buffer));
+    expect(await model.evaluateAsync(batch)).toEqual(model.evaluate(batch));
+    expect(tf.memory().numTensors).toBe(start);
+    await expect(model.trainStepAsync([])).rejects.toThrow(/batch is empty/);
+  });
+
   it('gives clear errors for bad batches and never changes the weights on error', () => {
     const w = model.getWeights();
     expect(() => model.trainStep([])).toThrow(/batch is empty/);

@@ -73,37 +73,55 @@ export class StlmModel {
     this.params = next;
   }
 
-  /** One forward + backward pass. Does not change the weights. */
+  /** One forward + backward pass. Does not change the weights. Reads synchronously: not on webgpu. */
   trainStep(batch: Uint8Array[]): TrainStepResult {
-    this.guard();
-    const enc = encodeBatch(checkBatch(batch, this.config), this.config);
-    const { value, grads } = tf.tidy(() => {
-      const f = (...ps: tf.Tensor[]) => tf.div(this.lossOf(ps, enc), enc.scoredBytes) as tf.Scalar;
-      const r = tf.valueAndGrads(f)(this.params);
-      // One flat tensor, so the gradient is read in one transfer.
-      return { value: r.value, grads: tf.concat(r.grads.map((g) => tf.reshape(g, [-1]))) };
-    });
-    const loss = value.dataSync()[0];
-    const flat = grads.dataSync() as Float32Array;
-    value.dispose();
-    grads.dispose();
-    if (!Number.isFinite(loss)) throw new Error(`trainStep: loss is ${loss}; the weights have diverged`);
-    return { loss, bytes: enc.scoredBytes, grads: flat };
+    refuseWebgpu('trainStep', 'use trainStepAsync');
+    const step = this.stepTensors(batch);
+    try {
+      return stepResult(step.value.dataSync()[0], step.grads.dataSync() as Float32Array, step.bytes);
+    } finally {
+      step.value.dispose();
+      step.grads.dispose();
+    }
   }
 
-  /** Summed loss (nats) and scored bytes of a batch, no gradient. */
+  /** trainStep with asynchronous reads, for GPU backends: nothing waits on the GPU until the results are in. */
+  async trainStepAsync(batch: Uint8Array[]): Promise<TrainStepResult> {
+    const step = this.stepTensors(batch);
+    try {
+      const [value, grads] = await Promise.all([step.value.data(), step.grads.data()]);
+      return stepResult(value[0], grads as Float32Array, step.bytes);
+    } finally {
+      step.value.dispose();
+      step.grads.dispose();
+    }
+  }
+
+  /** Summed loss (nats) and scored bytes of a batch, no gradient. Reads synchronously: not on webgpu. */
   evaluate(batch: Uint8Array[]): { lossSum: number; bytes: number } {
-    this.guard();
-    const enc = encodeBatch(checkBatch(batch, this.config), this.config);
-    const t = tf.tidy(() => this.lossOf(this.params, enc));
-    const sum = t.dataSync()[0];
-    t.dispose();
-    return { lossSum: sum, bytes: enc.scoredBytes };
+    refuseWebgpu('evaluate', 'use evaluateAsync');
+    const { sum, bytes } = this.evalTensor(batch);
+    try {
+      return { lossSum: sum.dataSync()[0], bytes };
+    } finally {
+      sum.dispose();
+    }
   }
 
-  /** Byte log-probabilities [B*T*P, BYTE_VOCAB] for an encoded batch (used by generation). */
+  /** evaluate with an asynchronous read (GPU backends). */
+  async evaluateAsync(batch: Uint8Array[]): Promise<{ lossSum: number; bytes: number }> {
+    const { sum, bytes } = this.evalTensor(batch);
+    try {
+      return { lossSum: (await sum.data())[0], bytes };
+    } finally {
+      sum.dispose();
+    }
+  }
+
+  /** Byte log-probabilities [B*T*P, BYTE_VOCAB] for an encoded batch (used by generation). Not on webgpu. */
   logProbs(enc: EncodedBatch): Float32Array {
     this.guard();
+    refuseWebgpu('logProbs', 'generate on wasm');
     const t = tf.tidy(() => tf.logSoftmax(forwardLogits(this.getter(this.params), enc, this.config, this.ops)));
     const out = t.dataSync() as Float32Array;
     t.dispose();
@@ -123,6 +141,25 @@ export class StlmModel {
     this.disposed = true;
   }
 
+  /** The step's mean loss and flat gradient as tensors (not yet read), queued on the backend. */
+  private stepTensors(batch: Uint8Array[]): { value: tf.Scalar; grads: tf.Tensor1D; bytes: number } {
+    this.guard();
+    const enc = encodeBatch(checkBatch(batch, this.config), this.config);
+    const { value, grads } = tf.tidy(() => {
+      const f = (...ps: tf.Tensor[]) => tf.div(this.lossOf(ps, enc), enc.scoredBytes) as tf.Scalar;
+      const r = tf.valueAndGrads(f)(this.params);
+      // One flat tensor, so the gradient is read in one transfer.
+      return { value: r.value, grads: tf.concat(r.grads.map((g) => tf.reshape(g, [-1]))) as tf.Tensor1D };
+    });
+    return { value, grads, bytes: enc.scoredBytes };
+  }
+
+  private evalTensor(batch: Uint8Array[]): { sum: tf.Scalar; bytes: number } {
+    this.guard();
+    const enc = encodeBatch(checkBatch(batch, this.config), this.config);
+    return { sum: tf.tidy(() => this.lossOf(this.params, enc)), bytes: enc.scoredBytes };
+  }
+
   private lossOf(ps: tf.Tensor[], enc: EncodedBatch): tf.Scalar {
     return lossSum(this.getter(ps), enc, this.config, this.ops);
   }
@@ -138,4 +175,25 @@ export class StlmModel {
   private guard(): void {
     if (this.disposed) throw new Error('StlmModel used after dispose()');
   }
+}
+
+/**
+ * Called by the methods that read their result synchronously. tfjs-webgpu 4.22 reads synchronously by
+ * copying the buffer into a WebGPU canvas and drawing that into a 2-D canvas. Where Chromium cannot back a
+ * WebGPU canvas (headless Chromium 150 on SwiftShader: "Could not find SharedImageBackingFactory ...
+ * WebgpuSwapChainTexture"), the read returns zeros and the GPU device is destroyed, so every later result is
+ * zeros too: a loss of exactly 0, no error. A synchronous read also stalls the page until the GPU is done.
+ * So on webgpu they refuse, loudly, before computing anything.
+ */
+function refuseWebgpu(method: string, hint: string): void {
+  if (tf.getBackend() === 'webgpu') {
+    throw new Error(
+      `StlmModel.${method} reads synchronously, which tfjs-webgpu cannot do reliably (zeros, a lost device): ${hint}`,
+    );
+  }
+}
+
+function stepResult(loss: number, grads: Float32Array, bytes: number): TrainStepResult {
+  if (!Number.isFinite(loss)) throw new Error(`trainStep: loss is ${loss}; the weights have diverged`);
+  return { loss, bytes, grads };
 }
