@@ -5,14 +5,9 @@
 // the GPU backend from the same weights and batch, and compares the loss and every parameter tensor's
 // gradient.
 //
-// The bounds: the backends differ only in float32 rounding, mostly summation order (a GPU reduces in tiles
-// and trees, wasm in sequence). Reordering a sum of K terms changes it by at most about K * 2^-24 of the sum
-// of the magnitudes, and typically by sqrt(K) * 2^-24, rounding errors being random. The tiny step's longest
-// sums are the slot-mixing matrices' gradients (K = chunks * byteDim = 64 * 32 = 2048): a worst case of about
-// 1.2e-4 and a typical 3e-6. So gradients must agree to 1e-4 of each tensor's largest entry, losses (means
-// of a few hundred log-probabilities) to 1e-5. Measured (SwiftShader, Chromium 150): gradients 1.3e-6 on
-// webgpu and 6.5e-7 on webgl, losses 4.2e-7. A wrong kernel is off by O(1) (all zeros reads as 1), float16
-// storage by about 1e-3.
+// The bounds are model/step-compare.ts's STEP_BOUNDS (why: there), the same the tab's backend check uses:
+// gradients within 1e-4 of each tensor's largest entry, losses within 1e-5. Measured (SwiftShader, Chromium
+// 150): gradients 1.3e-6 on webgpu and 6.5e-7 on webgl, losses 4.2e-7.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -23,12 +18,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromiumAvailable, launchBrowser, type BrowserSession } from './browser/harness.ts';
 import type { BackendRun, GpuTrainingOptions } from './browser/gpu-training-page.ts';
 import { createWebRouter } from '../coordinator/web.ts';
+import { STEP_BOUNDS } from '../model/step-compare.ts';
 import type { CoordinatorStatus } from '../coordinator/status.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 
-const GRAD_BOUND = 1e-4;
-const LOSS_BOUND = 1e-5;
+const GRAD_BOUND = STEP_BOUNDS.grad;
+const LOSS_BOUND = STEP_BOUNDS.loss;
 /** Four steps with different batches and AdamW between them; SwiftShader compiles shaders per new shape. */
 const OPTIONS: Omit<GpuTrainingOptions, 'backends'> = { steps: 4, examplesPerStep: 4, lr: 3e-3 };
 

@@ -5,18 +5,12 @@ import { setupBackend, type BackendName } from '../../model/backend.ts';
 import { resolveConfig } from '../../model/config.ts';
 import { splitIntoExamples, textToBytes } from '../../model/bytes.ts';
 import { AdamW } from '../../model/adamw.ts';
-import { decayMaskFromManifest, manifestSize, type ParamManifest } from '../../model/params.ts';
+import { decayMaskFromManifest, type ParamManifest } from '../../model/params.ts';
+import { compareSteps, type StepDifference } from '../../model/step-compare.ts';
 import { StlmModel, type TrainStepResult } from '../../model/stlm.ts';
 
-export interface StepComparison {
+export interface StepComparison extends StepDifference {
   loss: number;
-  /** |loss - loss_wasm| / loss_wasm. */
-  lossError: number;
-  /** The largest over parameter tensors of max|g - g_wasm| / max|g_wasm|, and the tensor it is on. */
-  gradError: number;
-  worstTensor: string;
-  /** Parameter tensors whose gradient is all zeros (a dead backward pass reads as zeros). */
-  zeroTensors: number;
   ms: number;
 }
 
@@ -99,29 +93,7 @@ async function replay(backend: BackendName, ref: Reference, o: GpuTrainingOption
 }
 
 function compare(ref: TrainStepResult, r: TrainStepResult, manifest: ParamManifest, ms: number): StepComparison {
-  const size = manifestSize(manifest);
-  if (r.grads.length !== size) throw new Error(`gradient has ${r.grads.length} floats, expected ${size}`);
-  let gradError = 0;
-  let worstTensor = '';
-  let zeroTensors = 0;
-  for (const e of manifest) {
-    let scale = 0;
-    let diff = 0;
-    let own = 0;
-    for (let i = e.offset; i < e.offset + e.size; i++) {
-      scale = Math.max(scale, Math.abs(ref.grads[i]!));
-      own = Math.max(own, Math.abs(r.grads[i]!));
-      const d = Math.abs(r.grads[i]! - ref.grads[i]!);
-      if (!(d <= diff)) diff = d; // NaN counts as the worst error
-    }
-    if (!(own > 0)) zeroTensors++;
-    const err = scale > 0 ? diff / scale : diff;
-    if (!(err <= gradError)) {
-      gradError = err;
-      worstTensor = e.name;
-    }
-  }
-  return { loss: r.loss, lossError: Math.abs(r.loss - ref.loss) / ref.loss, gradError, worstTensor, zeroTensors, ms };
+  return { loss: r.loss, ...compareSteps(ref, r, manifest), ms };
 }
 
 /** Trains on wasm (the reference), then replays the steps on each other backend and compares. */
