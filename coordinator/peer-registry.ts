@@ -13,6 +13,8 @@ export interface PeerEntry<M> {
   backend: string;
   /** Threads the peer trains with (from join's capabilities, then each ready). */
   threads: number;
+  /** A tab's backend check: training step milliseconds per backend it ran. */
+  backendStepMs: Partial<Record<string, number>> | undefined;
   state: PeerState;
   joinedAt: number;
   lastSeen: number;
@@ -42,6 +44,7 @@ export interface PeerSummary {
   kind: string;
   backend: string;
   threads: number;
+  backendStepMs: Partial<Record<string, number>> | undefined;
   state: PeerState;
   bytesPerSec: number;
   roundsContributed: number;
@@ -55,11 +58,12 @@ export class PeerRegistry<M> {
   private readonly peers = new Map<string, PeerEntry<M>>();
   private listeners: Array<(p: PeerEntry<M>) => void> = [];
 
-  add(init: { id: string; kind: string; backend: string; threads?: number }): PeerEntry<M> {
+  add(init: { id: string; kind: string; backend: string; threads?: number; backendStepMs?: Partial<Record<string, number>> }): PeerEntry<M> {
     const now = Date.now();
     const entry: PeerEntry<M> = {
       ...init,
       threads: init.threads ?? 1,
+      backendStepMs: init.backendStepMs,
       state: 'connecting',
       joinedAt: now,
       lastSeen: now,
@@ -153,6 +157,7 @@ export class PeerRegistry<M> {
       kind: p.kind,
       backend: p.backend,
       threads: p.threads,
+      backendStepMs: p.backendStepMs,
       state: p.state,
       bytesPerSec: Math.round(p.bytesPerSec),
       roundsContributed: p.roundsContributed,

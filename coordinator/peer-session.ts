@@ -101,7 +101,7 @@ export function handleSocket(socket: Socket, ctx: SessionContext): void {
     if (!sameToken(msg.token, ctx.token)) return refuse('ERR_TOKEN', 'wrong or missing join token');
     const id = randomUUID().slice(0, 8);
     peerId = id;
-    const entry = ctx.registry.add({ id, kind: msg.kind, backend: msg.backend, threads: msg.capabilities?.threads });
+    const entry = ctx.registry.add({ id, kind: msg.kind, backend: msg.backend, threads: msg.capabilities?.threads, backendStepMs: msg.capabilities?.backendStepMs });
     entry.kick = (code, reason) => refuse(code, reason);
     log.info({ peer: id, kind: msg.kind, backend: msg.backend }, 'peer joined; connecting WebRTC');
     emit({ type: 'welcome', peerId: id, ...ctx.welcome });

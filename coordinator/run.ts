@@ -266,6 +266,7 @@ export async function createRun(
       round: state.round,
       modelVersion: state.version,
       preset: settings.preset,
+      config: { ...config },
       numParams: state.numParams,
       mode: state.mode,
       localSteps: settings.localSteps,

@@ -47,6 +47,8 @@ export interface CoordinatorStatus {
   round: number;
   modelVersion: number;
   preset: string;
+  /** The model's config (what a tab's backend check trains a step of before it joins). */
+  config: Record<string, unknown>;
   numParams: number;
   mode: 'sync' | 'local-steps';
   localSteps: number;

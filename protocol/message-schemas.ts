@@ -67,6 +67,8 @@ const joinSchema = z.object({
       threads: z.int().min(1).max(1024),
       simd: z.boolean().optional(),
       memoryMB: nonNegative.optional(),
+      /** The tab's backend check: one training step's milliseconds on each backend it ran. */
+      backendStepMs: z.partialRecord(z.enum(['wasm', 'cpu', 'webgl', 'webgpu']), nonNegative).optional(),
     })
     .optional(),
 });

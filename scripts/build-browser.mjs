@@ -40,7 +40,12 @@ await Promise.all([
   }),
   // The training worker (peer/browser/peer-worker.ts): one classic script (tfjs-wasm's emscripten code
   // detects a worker by importScripts, which module workers lack), the webgpu backend included.
-  build({ ...common, entryPoints: { 'peer-worker': path.join(src, 'peer-worker.ts') }, format: 'iife' }),
+  // Its training workers (train-worker.ts, one per core on wasm) are classic scripts for the same reason.
+  build({
+    ...common,
+    entryPoints: { 'peer-worker': path.join(src, 'peer-worker.ts'), 'train-worker': path.join(src, 'train-worker.ts') },
+    format: 'iife',
+  }),
 ]);
 for (const file of ['index.html', 'dashboard.html', 'style.css']) copyFileSync(path.join(src, file), path.join(out, file));
 swapIn(out, dest);

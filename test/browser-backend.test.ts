@@ -1,7 +1,8 @@
 // The backend picker in real Chromium, served by the coordinator's web router: the page must be
-// cross-origin isolated (so wasm runs multi-threaded), the .wasm files must load under require-corp, and a
-// GPU backend is used only if it matched wasm. Headless Chromium here has no GPU (--disable-gpu), so the
-// numeric check and the fallback path are what runs.
+// cross-origin isolated (so wasm trains on one worker per core), the .wasm files must load under
+// require-corp, and a GPU backend is used only if its training step matched wasm's. This browser is started
+// without --enable-unsafe-webgpu (webgpu is then unavailable) and runs WebGL on SwiftShader, whose step is
+// checked and timed but (being CPU emulation) said to say nothing about a real GPU.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -65,20 +66,27 @@ describe.runIf(chromiumAvailable())('backend choice in a real tab', () => {
     return result;
   }
 
-  it('picks a backend that passed the check against wasm, with wasm threads when isolated', async () => {
+  it('picks a backend whose training step matched wasm, with one training worker per core when isolated', async () => {
     const r = await probe('');
     expect(r.error, browser.logs.join('\n')).toBeUndefined();
     expect(r.isolated).toBe(true);
     expect(r.matmul).toEqual([7, 10, 15, 22]);
     expect(r.tfBackend).toBe(r.name);
     const report = r.report as string[];
-    expect(report[0]).toMatch(/^wasm: .* ms \(\d+ threads?\)/);
+    expect(report[0]).toMatch(/^wasm: training step \d+ ms \(\d+ training workers?\)/);
+    expect((r.stepMs as Record<string, number>).wasm).toBeGreaterThan(0);
     // webgl and webgpu were each tried and either matched wasm or were reported unusable.
     expect(report.some((l) => l.startsWith('webgl:'))).toBe(true);
     expect(report.some((l) => l.startsWith('webgpu:'))).toBe(true);
     if (r.name !== 'wasm') expect(report.find((l) => l.startsWith(`${r.name}:`))).toMatch(/matches wasm/);
-    // Cross-origin isolated, so wasm runs one thread per core (capped at 8).
-    expect(report[0]).toContain(`(${Math.min(8, r.cores as number)} thread`);
+    const webgl = report.find((l) => l.startsWith('webgl:'))!;
+    if (/matches wasm/.test(webgl)) {
+      expect((r.stepMs as Record<string, number>).webgl).toBeGreaterThan(0);
+      expect(webgl).toMatch(/SwiftShader.*says nothing about a real GPU/);
+    }
+    // Cross-origin isolated, so wasm trains on one worker per core (capped at 8).
+    expect(report[0]).toContain(`(${Math.min(8, r.cores as number)} training worker`);
+    expect(r.threads).toBe(r.name === 'wasm' ? Math.min(8, r.cores as number) : 1);
     console.info(`[backend probe] ${report.join(' | ')} -> ${r.name}`);
   });
 

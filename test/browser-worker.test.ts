@@ -138,17 +138,29 @@ describe.runIf(chromiumAvailable())('the tab trains in a Web Worker', () => {
     await tab.close();
   });
 
-  it('?backend=wasm is honoured in the worker, with wasm threads', async () => {
+  it('?backend=wasm is honoured in the worker, which trains on one training worker per core', async () => {
     const tab = await browser.newPage();
-    await tab.goto(`${coord.url}/?token=${coord.token}&backend=wasm`);
+    await tab.goto(`${coord.url}/?token=${coord.token}&backend=wasm&join=1`);
     await tab.waitForFunction(() => document.getElementById('backend')!.textContent !== '-', undefined, { timeout: 30_000 });
     expect(await tab.locator('#compute').textContent()).toBe('worker');
-    expect(await tab.locator('#backend').textContent()).toMatch(/^wasm/);
+    const cores = Math.min(8, await tab.evaluate(() => navigator.hardwareConcurrency));
+    expect(await tab.locator('#backend').textContent()).toBe(cores > 1 ? `wasm ×${cores}` : 'wasm');
     const report = await tab.$$eval('#backend-report li', (lis) => lis.map((li) => li.textContent));
     expect(report).toHaveLength(1);
-    // The worker is cross-origin isolated like the page, so wasm runs one thread per core (capped at 8).
-    const cores = await tab.evaluate(() => navigator.hardwareConcurrency);
-    expect(report[0]).toMatch(new RegExp(`^wasm: .* ms \\(${Math.min(8, cores)} threads?\\)`));
+    // The worker is cross-origin isolated like the page, so it starts one training worker per core (up to 8).
+    expect(report[0]).toMatch(new RegExp(`^wasm: training step \\d+ ms \\(${cores} training workers?\\)`));
+    // The coordinator sees one peer with that many threads, whose results it accepts.
+    const id = await tab.evaluate(() => new Promise<string>((r) => {
+      const poll = () => (document.body.dataset.peerId ? r(document.body.dataset.peerId) : setTimeout(poll, 100));
+      poll();
+    }));
+    const peer = await waitFor('the tab to contribute on its training workers', async () => {
+      const p = (await coord.status()).peers.find((x) => x.id === id);
+      return p && p.roundsContributed >= 2 ? p : undefined;
+    }, 60_000, coord);
+    expect(peer.threads).toBe(cores);
+    expect(peer.rejected).toBe(0);
+    await leave(tab);
     await tab.close();
   });
 

@@ -5,6 +5,7 @@ import { io } from 'socket.io-client';
 import type SimplePeerType from 'simple-peer';
 import { connectToCoordinator, ConnectError, type IoLike, type SimplePeerLike, type CoordinatorConnection } from '../core/connect.ts';
 import type { PeerStats } from '../core/peer-stats.ts';
+import type { BackendChoice } from './pick-backend.ts';
 import type { ComputeEngine, TrainingRun } from './compute-engine.ts';
 
 /** simple-peer's ready browser build (simplepeer.min.js) defines this global. */
@@ -30,7 +31,7 @@ export class BrowserSession {
   constructor(
     private readonly url: string,
     private readonly token: string,
-    private readonly backend: string,
+    private readonly choice: BackendChoice,
     private readonly engine: ComputeEngine,
   ) {}
 
@@ -49,7 +50,9 @@ export class BrowserSession {
         url: this.url,
         token: this.token,
         peerKind: 'browser',
-        backend: this.backend,
+        backend: this.choice.name,
+        threads: this.choice.threads,
+        backendStepMs: this.choice.stepMs,
         io: watchedIo,
         SimplePeer: SimplePeer as unknown as SimplePeerLike,
         // A little longer than the coordinator's data-channel timeout (20 s), so its reason arrives first.
@@ -62,7 +65,7 @@ export class BrowserSession {
     this.trainer = this.engine.train({
       transport: conn.transport,
       welcome: conn.welcome,
-      backendName: this.backend,
+      backendName: this.choice.name,
       onStats: events.onStats,
       onClosed: () => conn.close(),
     });

@@ -62,7 +62,7 @@ export class WorkerEngine implements ComputeEngine {
       ev.preventDefault();
       this.onWorkerError(ev.message || 'the training worker could not be loaded');
     });
-    this.post({ type: 'init', wasmPaths: pick.wasmPaths, force: pick.force });
+    this.post({ type: 'init', wasmPaths: pick.wasmPaths, force: pick.force, config: pick.config });
   }
 
   train(opts: TrainOptions): TrainingRun {

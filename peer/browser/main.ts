@@ -28,8 +28,10 @@ interface ReadyEngine {
  * The engine (worker, or the page as a fallback) and its backend are set up as soon as the page loads, so the
  * tab shows them before joining and joins faster. A worker trains one session; a new one is prepared after it.
  */
-function prepareEngine(): Promise<ReadyEngine> {
-  return startEngine(WORKER_URL, { wasmPaths: '/tfjs-wasm/', force: forced ?? undefined }, useWorker).then(({ engine, choice, note }) => {
+async function prepareEngine(): Promise<ReadyEngine> {
+  // The backend check trains a step of the run's own model; without a coordinator, of the default one.
+  const config = await fetchStatus().then((s) => s.config, () => undefined);
+  return startEngine(WORKER_URL, { wasmPaths: '/tfjs-wasm/', force: forced ?? undefined, config }, useWorker).then(({ engine, choice, note }) => {
     $('backend').textContent = choice.name + (choice.threads > 1 ? ` ×${choice.threads}` : '');
     $('compute').textContent = engine.where;
     document.body.dataset.compute = engine.where;
@@ -82,7 +84,7 @@ async function join(): Promise<void> {
   try {
     const { engine, choice } = await engineReady;
     setConnection('connecting', 'wait');
-    const s = new BrowserSession(location.origin, token, choice.name, engine);
+    const s = new BrowserSession(location.origin, token, choice, engine);
     session = s;
     const peerId = await s.join({
       // A session that ended (Leave) says nothing more: a worker may still finish the step it was in.

@@ -2,7 +2,7 @@
 // (compute-engine.ts). Each step blocks the page while it runs. Loaded on demand, so the page bundle does
 // not carry tfjs when the worker is used.
 import { runPeer } from '../core/peer-trainer.ts';
-import { StlmModel } from '../../model/stlm.ts';
+import { stlmPeerModel } from '../core/stlm-peer-model.ts';
 import { pickBackend, type BackendChoice, type PickOptions } from './pick-backend.ts';
 import type { ComputeEngine, TrainOptions, TrainingRun } from './compute-engine.ts';
 
@@ -15,7 +15,8 @@ export class PageEngine implements ComputeEngine {
 
   constructor(pick: PickOptions) {
     // tfjs lives once per page: its backend is picked once (wasm paths are fixed at initialisation).
-    this.backend = pagePick ??= pickBackend(pick);
+    // No training workers on the page path: wasm trains on this one thread.
+    this.backend = pagePick ??= pickBackend({ ...pick, workers: false });
   }
 
   train(opts: TrainOptions): TrainingRun {
@@ -23,7 +24,7 @@ export class PageEngine implements ComputeEngine {
       transport: opts.transport,
       welcome: opts.welcome,
       backendName: opts.backendName,
-      createModel: (config, seed) => StlmModel.create(config, seed),
+      createModel: stlmPeerModel,
       onStats: opts.onStats,
       onClosed: opts.onClosed,
     });

@@ -6,8 +6,11 @@ import { encodeMessage, type Message } from '../../protocol/messages.ts';
 import { ProtocolError } from '../../protocol/errors.ts';
 import type { MessageEndpoint } from '../../protocol/transport.ts';
 import { runPeer, type PeerTrainer } from '../core/peer-trainer.ts';
-import { StlmModel } from '../../model/stlm.ts';
-import { pickBackend } from './pick-backend.ts';
+import type { StlmConfig } from '../../model/config.ts';
+import { stlmPeerModel } from '../core/stlm-peer-model.ts';
+import { ThreadedModel } from '../core/threaded-model.ts';
+import { pickBackend, type BackendChoice } from './pick-backend.ts';
+import { webTrainWorkerPort } from './web-train-worker.ts';
 import type { PageToWorker, WorkerToPage } from './worker-protocol.ts';
 
 /** The dedicated-worker scope, typed by hand (the project compiles against the DOM lib). */
@@ -45,13 +48,31 @@ class RelayEndpoint implements MessageEndpoint {
 
 let endpoint: RelayEndpoint | undefined;
 let trainer: PeerTrainer | undefined;
+let choice: BackendChoice | undefined;
+let wasmPaths = '';
+const TRAIN_WORKER_URL = new URL('./train-worker.js', (globalThis as unknown as { location: Location }).location.href);
+
+/** On wasm with more than one core, one training worker per core (pick-backend.ts says why); else here. */
+function createModel(config: StlmConfig, seed: number) {
+  if (choice?.name !== 'wasm' || choice.threads <= 1) return stlmPeerModel(config, seed);
+  return ThreadedModel.create(config, seed, {
+    threads: choice.threads,
+    spawn: () => webTrainWorkerPort(TRAIN_WORKER_URL),
+    wasmPaths,
+    onWorkerLost: (index, reason, left) => console.warn(`[peer] training worker ${index} ${reason}; training goes on with ${left}`),
+  });
+}
 
 scope.addEventListener('message', (ev) => {
   const m = ev.data;
   switch (m.type) {
     case 'init':
-      pickBackend({ wasmPaths: m.wasmPaths, force: m.force }).then(
-        (choice) => post({ type: 'backend', choice }),
+      wasmPaths = m.wasmPaths;
+      pickBackend({ wasmPaths: m.wasmPaths, force: m.force, config: m.config }).then(
+        (c) => {
+          choice = c;
+          post({ type: 'backend', choice: c });
+        },
         (e: unknown) => post({ type: 'backend-error', message: e instanceof Error ? e.message : String(e) }),
       );
       return;
@@ -62,7 +83,7 @@ scope.addEventListener('message', (ev) => {
         transport: endpoint,
         welcome: m.welcome,
         backendName: m.backendName,
-        createModel: (config, seed) => StlmModel.create(config, seed),
+        createModel,
         onStats: (stats) => post({ type: 'stats', stats }),
         onClosed: (reason) => post({ type: 'closed', reason }),
       });

@@ -9,7 +9,7 @@ import type { BackendName } from '../../model/backend.ts';
 
 export type PageToWorker =
   /** Set up tfjs: pick the backend (probe against wasm) in the worker, where the model will live. */
-  | { type: 'init'; wasmPaths: string; force?: BackendName }
+  | { type: 'init'; wasmPaths: string; force?: BackendName; config?: Record<string, unknown> }
   /** Start the trainer for this welcome; messages follow. */
   | { type: 'start'; welcome: MessageOf<'welcome'>; backendName: string }
   /** A validated message from the coordinator. */

@@ -25,6 +25,8 @@ export interface ConnectOptions {
   backend: string;
   /** Threads the peer will train with, announced in join's capabilities. */
   threads?: number;
+  /** The backend check's training step time per backend (a tab's), announced in join's capabilities. */
+  backendStepMs?: Partial<Record<string, number>>;
   io: IoLike;
   SimplePeer: SimplePeerLike;
   /** Node only: @roamhq/wrtc. Browsers have WebRTC built in. */
@@ -89,7 +91,7 @@ export function connectToCoordinator(opts: ConnectOptions): Promise<CoordinatorC
         token: opts.token,
         kind: opts.peerKind,
         backend: opts.backend,
-        ...(opts.threads ? { capabilities: { threads: opts.threads } } : {}),
+        ...(opts.threads ? { capabilities: { threads: opts.threads, backendStepMs: opts.backendStepMs } } : {}),
       }),
     );
     socket.on('connect_error', (err) => fail(new ConnectError('ERR_CONNECT', `cannot reach ${opts.url}: ${err.message}`)));

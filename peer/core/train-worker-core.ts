@@ -30,7 +30,7 @@ export function serveTrainWorker(scope: TrainWorkerScope): void {
       return;
     }
     try {
-      const r = s.model.trainStep(m.examples);
+      const r = await s.model.trainStepAsync(m.examples);
       // Only a buffer the gradient owns alone is transferred (never a view into the wasm heap).
       const grads = r.grads.byteLength === r.grads.buffer.byteLength ? r.grads : r.grads.slice();
       scope.post({ type: 'result', id: m.id, loss: r.loss, bytes: r.bytes, grads, tensors: tf.memory().numTensors }, [

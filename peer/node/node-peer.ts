@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { connectToCoordinator, ConnectError, type IoLike } from '../core/connect.ts';
 import { runPeer } from '../core/peer-trainer.ts';
 import type { PeerStats } from '../core/peer-stats.ts';
-import { StlmModel } from '../../model/stlm.ts';
+import { stlmPeerModel } from '../core/stlm-peer-model.ts';
 import { setupBackend, type BackendName } from '../../model/backend.ts';
 import { ThreadedModel } from '../core/threaded-model.ts';
 import { spawnNodeTrainWorker } from './node-train-worker.ts';
@@ -82,7 +82,7 @@ export function startNodePeer(opts: NodePeerOptions): NodePeerHandle {
                   onWorkerLost: (index, reason, left) =>
                     log.error({ worker: index, threadsLeft: left }, `training worker ${index} died (${reason}); training goes on with ${left}`),
                 })
-              : StlmModel.create(config, seed),
+              : stlmPeerModel(config, seed),
           onStats: opts.onStats,
           onClosed: (reason) => conn.close(),
         });
