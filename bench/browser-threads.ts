@@ -1,8 +1,10 @@
 // `npm run bench:browser-threads`: how a tab should use its cores, measured in real headless Chromium on the
 // real training step, JSON on stdout. Compares, interleaved: one worker with one wasm thread; one worker with
 // tfjs-wasm's own threads (one per core, what the page did before); one single-threaded worker per core,
-// each on its own batch (data parallel, as a threaded Node peer). The page served is cross-origin isolated
-// like the coordinator's, so wasm threads are available.
+// each on its own batch (data parallel, as a threaded Node peer); and the tab's own training pool, what a tab
+// on wasm now trains with (peer/core/threaded-model.ts over peer/browser/train-worker.ts, one batch per
+// worker, new weights to every replica each step). The page served is cross-origin isolated like the
+// coordinator's, so wasm threads and SharedArrayBuffer are available.
 // Flags: --preset NAME (default preset), --batch N (8), --steps N (6 timed per worker), --rounds N (2).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -38,7 +40,11 @@ const common = {
 };
 await build({ ...common, entryPoints: { 'thread-page': path.join(ROOT, 'bench/browser/thread-page.ts') }, format: 'esm' });
 // A classic worker, as the peer page's: tfjs-wasm's emscripten code detects a worker by importScripts.
-await build({ ...common, entryPoints: { 'thread-worker': path.join(ROOT, 'bench/browser/thread-worker.ts') }, format: 'iife' });
+await build({
+  ...common,
+  entryPoints: { 'thread-worker': path.join(ROOT, 'bench/browser/thread-worker.ts'), 'train-worker': path.join(ROOT, 'peer/browser/train-worker.ts') },
+  format: 'iife',
+});
 writeFileSync(path.join(dist, 'index.html'), '<!doctype html><meta charset="utf-8"><script type="module" src="/assets/thread-page.js"></script>');
 const app = express();
 app.use(createWebRouter({ getStatus: () => ({}) as CoordinatorStatus, distDir: dist }));
@@ -65,12 +71,21 @@ try {
     { name: 'one worker, one wasm thread', workers: 1, threadsPerWorker: 1 },
     { name: `one worker, ${cores} wasm threads`, workers: 1, threadsPerWorker: cores },
     { name: `${cores} workers, one wasm thread each`, workers: cores, threadsPerWorker: 1 },
+    { name: `the tab's training pool: ${cores} train-workers`, workers: cores, threadsPerWorker: 1, pool: true },
   ];
   const totals = configurations.map(() => ({ bytesPerSecond: [] as number[] }));
   for (let round = 0; round < Number(args.rounds); round++) {
     for (const [i, c] of configurations.entries()) {
-      const job = { workers: c.workers, threadsPerWorker: c.threadsPerWorker, preset: args.preset, batches: Array.from({ length: c.workers }, () => batches(steps + 1)) };
-      const r = (await page.evaluate((j) => (globalThis as unknown as { runConfiguration(x: unknown): Promise<{ bytesPerSecond: number }> }).runConfiguration(j), job));
+      type Run = (x: unknown) => Promise<{ bytesPerSecond: number }>;
+      const r = c.pool
+        ? await page.evaluate(
+          (j) => (globalThis as unknown as { runPool: Run }).runPool(j),
+          { workers: c.workers, preset: args.preset, steps: Array.from({ length: steps + 1 }, () => batches(c.workers).flat()) },
+        )
+        : await page.evaluate(
+          (j) => (globalThis as unknown as { runConfiguration: Run }).runConfiguration(j),
+          { workers: c.workers, threadsPerWorker: c.threadsPerWorker, preset: args.preset, batches: Array.from({ length: c.workers }, () => batches(steps + 1)) },
+        );
       totals[i]!.bytesPerSecond.push(r.bytesPerSecond);
       log(`${c.name}: ${Math.round(r.bytesPerSecond)} B/s`);
     }
@@ -89,6 +104,8 @@ try {
     cores: info.cores,
     configurations: results.map((r) => ({ ...r, speedupOverOneThread: Number((r.bytesPerSecond / one).toFixed(3)) })),
     fastest: best.name,
+    /** The tab's chosen threading (its training pool) over one wasm thread. */
+    chosenSpeedupOverOneThread: Number((results.at(-1)!.bytesPerSecond / one).toFixed(3)),
     clock: 'wall clock in the page; configurations interleaved, each run alone',
   }, null, 2));
 } finally {

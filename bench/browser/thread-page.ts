@@ -1,6 +1,9 @@
 // The page of bench:browser-threads: runs one configuration (W workers, each with T wasm threads, all at once,
 // each on its own batches) and reports the scored bytes they trained per wall-clock second together.
 import type { ThreadWorkerJob, ThreadWorkerResult } from './thread-worker.ts';
+import { resolveConfig } from '../../model/config.ts';
+import { ThreadedModel } from '../../peer/core/threaded-model.ts';
+import { webTrainWorkerPort } from '../../peer/browser/web-train-worker.ts';
 
 interface Configuration {
   workers: number;
@@ -31,7 +34,32 @@ async function runConfiguration(c: Configuration): Promise<{ bytesPerSecond: num
   return { bytesPerSecond: bytes / seconds, perWorker: results };
 }
 
+/**
+ * The tab's own training pool (what the peer worker runs on wasm): a ThreadedModel over `workers` Web Workers
+ * running train-worker.js, one batch per worker in each step, new weights to every replica before it.
+ */
+async function runPool(c: { workers: number; preset: string; steps: number[][][] }): Promise<{ bytesPerSecond: number }> {
+  const model = await ThreadedModel.create(resolveConfig(c.preset), 1, {
+    threads: c.workers,
+    spawn: () => webTrainWorkerPort('/assets/train-worker.js'),
+    wasmPaths: '/tfjs-wasm/',
+  });
+  const weights = model.getWeights();
+  const [warm, ...timed] = c.steps.map((b) => b.map((ex) => Uint8Array.from(ex)));
+  await model.trainStep(warm!);
+  let bytes = 0;
+  const t0 = performance.now();
+  for (const b of timed) {
+    model.setWeights(weights);
+    bytes += (await model.trainStep(b)).bytes;
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  model.dispose();
+  return { bytesPerSecond: bytes / seconds };
+}
+
 (globalThis as unknown as { runConfiguration: typeof runConfiguration }).runConfiguration = runConfiguration;
+(globalThis as unknown as { runPool: typeof runPool }).runPool = runPool;
 (globalThis as unknown as { pageInfo: () => unknown }).pageInfo = () => ({
   crossOriginIsolated: globalThis.crossOriginIsolated === true,
   cores: navigator.hardwareConcurrency,

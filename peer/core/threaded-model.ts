@@ -23,6 +23,22 @@ export interface ThreadedModelOptions {
 
 class WorkerLostError extends Error {}
 
+/** The gradient of the whole batch: the shares' gradients weighted by their scored bytes, in share order. */
+function combineShares(results: PeerStepResult[]): PeerStepResult {
+  if (results.length === 1) return results[0]!;
+  const bytes = results.reduce((s, r) => s + r.bytes, 0);
+  const weights = results.map((r) => r.bytes / bytes);
+  const parts = results.map((r) => r.grads);
+  const grads = parts[0]!; // transferred to this thread: summed into in place
+  for (let i = 0; i < grads.length; i++) {
+    let g = weights[0]! * grads[i]!;
+    for (let k = 1; k < parts.length; k++) g += weights[k]! * parts[k]![i]!;
+    grads[i] = g;
+  }
+  const loss = results.reduce((s, r) => s + r.loss * r.bytes, 0) / bytes;
+  return { loss, bytes, grads };
+}
+
 /** One training worker and the steps it has in flight. */
 class TrainWorker {
   alive = true;
@@ -159,22 +175,14 @@ export class ThreadedModel implements PeerModel {
     if (this.disposed) throw new Error('ThreadedModel used after dispose()');
     const live = this.workers.filter((w) => w.alive);
     if (live.length === 0) throw new Error('every training worker of this peer has died');
+    // One share per worker: cutting finer (so a slowed worker takes fewer shares) was measured slower, the
+    // smaller products costing more than the balance gained.
     const parts = Math.min(live.length, batch.length);
     const shares = Array.from({ length: parts }, (_, i) =>
       batch.slice(Math.floor((i * batch.length) / parts), Math.floor(((i + 1) * batch.length) / parts)),
     );
     const results = await Promise.all(shares.map((share, i) => this.trainShare(share, live[i]!)));
-    if (results.length === 1) return results[0]!;
-    const bytes = results.reduce((s, r) => s + r.bytes, 0);
-    const grads = results[0]!.grads; // transferred to this thread: summed into in place
-    const first = results[0]!.bytes / bytes;
-    for (let i = 0; i < grads.length; i++) grads[i] = grads[i]! * first;
-    for (const r of results.slice(1)) {
-      const weight = r.bytes / bytes;
-      for (let i = 0; i < grads.length; i++) grads[i] = grads[i]! + weight * r.grads[i]!;
-    }
-    const loss = results.reduce((s, r) => s + r.loss * r.bytes, 0) / bytes;
-    return { loss, bytes, grads };
+    return combineShares(results);
   }
 
   dispose(): void {
