@@ -6,19 +6,13 @@
 // worker, new weights to every replica each step). The page served is cross-origin isolated like the
 // coordinator's, so wasm threads and SharedArrayBuffer are available.
 // Flags: --preset NAME (default preset), --batch N (8), --steps N (6 timed per worker), --rounds N (2).
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Server } from 'node:http';
 import { parseArgs } from 'node:util';
-import express from 'express';
-import { build } from 'esbuild';
-import { createWebRouter } from '../coordinator/web.ts';
-import type { CoordinatorStatus } from '../coordinator/status.ts';
 import { loadCorpus } from '../data/corpus.ts';
 import { DEFAULT_PRESET, resolveConfig } from '../model/config.ts';
 import { countChunks, splitIntoExamples } from '../model/bytes.ts';
 import { launchBrowser } from '../test/browser/harness.ts';
+import { servePage } from '../test/browser/serve-page.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -33,31 +27,15 @@ const log = (m: string) => process.stderr.write(`[bench:browser-threads] ${m}\n`
 const batchSize = Number(args.batch);
 const steps = Number(args.steps);
 
-const dist = mkdtempSync(path.join(tmpdir(), 'stlm-bench-threads-'));
-const common = {
-  absWorkingDir: ROOT, outdir: dist, bundle: true, platform: 'browser' as const, target: 'es2022', logLevel: 'error' as const,
-  external: ['fs', 'path', 'worker_threads', 'perf_hooks', 'os', 'crypto'], define: { 'process.env.NODE_ENV': '"production"' },
-};
-await build({ ...common, entryPoints: { 'thread-page': path.join(ROOT, 'bench/browser/thread-page.ts') }, format: 'esm' });
-// A classic worker, as the peer page's: tfjs-wasm's emscripten code detects a worker by importScripts.
-await build({
-  ...common,
-  entryPoints: { 'thread-worker': path.join(ROOT, 'bench/browser/thread-worker.ts'), 'train-worker': path.join(ROOT, 'peer/browser/train-worker.ts') },
-  format: 'iife',
+const served = await servePage({
+  page: { name: 'thread-page', file: path.join(ROOT, 'bench/browser/thread-page.ts') },
+  workers: { 'thread-worker': path.join(ROOT, 'bench/browser/thread-worker.ts'), 'train-worker': path.join(ROOT, 'peer/browser/train-worker.ts') },
 });
-writeFileSync(path.join(dist, 'index.html'), '<!doctype html><meta charset="utf-8"><script type="module" src="/assets/thread-page.js"></script>');
-const app = express();
-app.use(createWebRouter({ getStatus: () => ({}) as CoordinatorStatus, distDir: dist }));
-const server = await new Promise<Server>((r) => {
-  const s = app.listen(0, '127.0.0.1', () => r(s));
-});
-const address = server.address();
-if (!address || typeof address === 'string') throw new Error('no server address');
 const browser = await launchBrowser();
 
 try {
   const page = await browser.newPage();
-  await page.goto(`http://127.0.0.1:${address.port}/`);
+  await page.goto(served.url);
   await page.waitForFunction(() => 'runConfiguration' in globalThis);
   const info = (await page.evaluate('pageInfo()')) as { crossOriginIsolated: boolean; cores: number; userAgent: string };
   const cores = Math.min(8, info.cores);
@@ -110,6 +88,5 @@ try {
   }, null, 2));
 } finally {
   await browser.close();
-  server.close();
-  rmSync(dist, { recursive: true, force: true });
+  served.close();
 }

@@ -6,13 +6,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Server } from 'node:http';
-import express from 'express';
-import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromiumAvailable, launchBrowser, type BrowserSession } from './browser/harness.ts';
-import { createWebRouter } from '../coordinator/web.ts';
-import type { CoordinatorStatus } from '../coordinator/status.ts';
+import { servePage, type ServedPage } from './browser/serve-page.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 
@@ -29,32 +25,22 @@ pickBackend({ wasmPaths: '/tfjs-wasm/', force }).then(async (choice) => {
 `;
 
 describe.runIf(chromiumAvailable())('backend choice in a real tab', () => {
-  const dist = mkdtempSync(path.join(tmpdir(), 'stlm-probe-'));
-  let server: Server;
+  const entryDir = mkdtempSync(path.join(tmpdir(), 'stlm-probe-'));
+  let served: ServedPage;
   let url: string;
   let browser: BrowserSession;
 
   beforeAll(async () => {
-    writeFileSync(path.join(dist, 'entry.ts'), PROBE_ENTRY);
-    await build({
-      absWorkingDir: ROOT, entryPoints: { probe: path.join(dist, 'entry.ts') }, outdir: dist, bundle: true, splitting: true,
-      format: 'esm', platform: 'browser', target: 'es2022', logLevel: 'error', nodePaths: [path.join(ROOT, 'node_modules')],
-      external: ['fs', 'path', 'worker_threads', 'perf_hooks', 'os', 'crypto'],
-    });
-    writeFileSync(path.join(dist, 'index.html'), '<!doctype html><meta charset="utf-8"><script type="module" src="/assets/probe.js"></script>');
-    const app = express();
-    app.use(createWebRouter({ getStatus: () => ({}) as CoordinatorStatus, distDir: dist }));
-    server = await new Promise<Server>((r) => { const s = app.listen(0, '127.0.0.1', () => r(s)); });
-    const address = server.address();
-    if (!address || typeof address === 'string') throw new Error('no address');
-    url = `http://127.0.0.1:${address.port}/`;
+    writeFileSync(path.join(entryDir, 'entry.ts'), PROBE_ENTRY);
+    served = await servePage({ page: { name: 'probe', file: path.join(entryDir, 'entry.ts') } });
+    url = served.url;
     browser = await launchBrowser();
   });
 
   afterAll(async () => {
     await browser?.close();
-    server?.close();
-    rmSync(dist, { recursive: true, force: true });
+    served?.close();
+    rmSync(entryDir, { recursive: true, force: true });
   });
 
   async function probe(query: string): Promise<Record<string, unknown>> {

@@ -8,18 +8,12 @@
 // The bounds are model/step-compare.ts's STEP_BOUNDS (why: there), the same the tab's backend check uses:
 // gradients within 1e-4 of each tensor's largest entry, losses within 1e-5. Measured (SwiftShader, Chromium
 // 150): gradients 1.3e-6 on webgpu and 6.5e-7 on webgl, losses 4.2e-7.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Server } from 'node:http';
-import express from 'express';
-import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromiumAvailable, launchBrowser, type BrowserSession } from './browser/harness.ts';
+import { servePage, type ServedPage } from './browser/serve-page.ts';
 import type { BackendRun, GpuTrainingOptions } from './browser/gpu-training-page.ts';
-import { createWebRouter } from '../coordinator/web.ts';
 import { STEP_BOUNDS } from '../model/step-compare.ts';
-import type { CoordinatorStatus } from '../coordinator/status.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 
@@ -32,32 +26,19 @@ const OPTIONS: Omit<GpuTrainingOptions, 'backends'> = { steps: 4, examplesPerSte
 const GPU_ERRORS = /WGSL|is invalid|Invalid (ShaderModule|ComputePipeline|CommandBuffer)|device (was )?lost|destroyed/i;
 
 describe.runIf(chromiumAvailable())('GPU backends train like wasm in a real tab', () => {
-  const dist = mkdtempSync(path.join(tmpdir(), 'stlm-gpu-training-'));
-  let server: Server;
+  let served: ServedPage;
   let url: string;
   let browser: BrowserSession;
 
   beforeAll(async () => {
-    await build({
-      absWorkingDir: ROOT, entryPoints: { page: path.join(ROOT, 'test/browser/gpu-training-page.ts') }, outdir: dist,
-      bundle: true, splitting: true, format: 'esm', platform: 'browser', target: 'es2022', logLevel: 'error',
-      nodePaths: [path.join(ROOT, 'node_modules')], external: ['fs', 'path', 'worker_threads', 'perf_hooks', 'os', 'crypto'],
-    });
-    writeFileSync(path.join(dist, 'index.html'), '<!doctype html><meta charset="utf-8"><script type="module" src="/assets/page.js"></script>');
-    const app = express();
-    app.use(createWebRouter({ getStatus: () => ({}) as CoordinatorStatus, distDir: dist }));
-    server = await new Promise<Server>((r) => { const s = app.listen(0, '127.0.0.1', () => r(s)); });
-    const address = server.address();
-    if (!address || typeof address === 'string') throw new Error('no address');
-    // 127.0.0.1 is a secure context: navigator.gpu exists there (about:blank or a LAN address has none).
-    url = `http://127.0.0.1:${address.port}/`;
+    served = await servePage({ page: { name: 'page', file: path.join(ROOT, 'test/browser/gpu-training-page.ts') } });
+    url = served.url;
     browser = await launchBrowser({ extraArgs: ['--enable-unsafe-webgpu'] });
   });
 
   afterAll(async () => {
     await browser?.close();
-    server?.close();
-    rmSync(dist, { recursive: true, force: true });
+    served?.close();
   });
 
   async function train(backend: 'webgpu' | 'webgl'): Promise<{ run: BackendRun; logs: string[] }> {
