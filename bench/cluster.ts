@@ -15,7 +15,7 @@ import pino from 'pino';
 import { loadSettings } from '../coordinator/config.ts';
 import { startCoordinator } from '../coordinator/server.ts';
 import type { RoundDetail } from '../coordinator/training-loop.ts';
-import type { RoundRecord } from '../coordinator/status.ts';
+import type { RoundRecord } from '../protocol/status.ts';
 import { loadCorpus } from '../data/corpus.ts';
 import { DEFAULT_PRESET, resolveConfig, type PresetName } from '../model/config.ts';
 import { learningCurves } from './cluster-learning.ts';

@@ -18,7 +18,7 @@ import { modelManifest } from '../model/layout.ts';
 import { sameManifest, type ParamManifest } from '../model/params.ts';
 import { decodeWeightsFile, encodeWeightsFile } from '../model/weights-file.ts';
 import type { DatasetCursor } from '../data/dataset.ts';
-import type { RoundRecord } from './status.ts';
+import type { RoundRecord } from '../protocol/status.ts';
 import { decodeOptimizerState, encodeOptimizerState } from './optimizer-file.ts';
 
 export const CHECKPOINT_FORMAT = 1;

@@ -1,7 +1,9 @@
 // Who is connected, in which state, and what each peer has done: the source of /api/status's peer list and
 // of the round loop's choice of participants.
 
-export type PeerState = 'connecting' | 'syncing' | 'ready' | 'gone';
+import type { PeerStatus } from '../protocol/status.ts';
+
+export type PeerState = PeerStatus['state'];
 
 export interface PeerLinkLike<M> {
   send(msg: M): void;
@@ -39,20 +41,8 @@ export interface PeerEntry<M> {
   kick: ((code: string, reason: string) => void) | undefined;
 }
 
-export interface PeerSummary {
-  id: string;
-  kind: string;
-  backend: string;
-  threads: number;
-  backendStepMs: Partial<Record<string, number>> | undefined;
-  state: PeerState;
-  bytesPerSec: number;
-  roundsContributed: number;
-  bytesContributed: number;
-  rejected: number;
-  lastRejection: string | undefined;
-  lastSeen: string;
-}
+/** What /api/status shows of a peer: the contract's PeerStatus. */
+export type PeerSummary = PeerStatus;
 
 export class PeerRegistry<M> {
   private readonly peers = new Map<string, PeerEntry<M>>();

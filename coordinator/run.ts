@@ -22,7 +22,8 @@ import { createMetrics } from './metrics.ts';
 import type { PeerRegistry } from './peer-registry.ts';
 import { TrainingState } from './training-state.ts';
 import { TrainingLoop, type RoundDetail } from './training-loop.ts';
-import { roundTiming, type CheckpointRecord, type CoordinatorStatus, type RoundRecord } from './status.ts';
+import { roundTiming } from './status.ts';
+import { STATUS_VERSION, type CheckpointRecord, type CoordinatorStatus, type RoundRecord } from '../protocol/status.ts';
 
 export interface Run {
   runId: string;
@@ -262,6 +263,7 @@ export async function createRun(
       innerOptimizer: settings.adamw,
     },
     status: () => ({
+      statusVersion: STATUS_VERSION,
       runId,
       round: state.round,
       modelVersion: state.version,

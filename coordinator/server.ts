@@ -12,7 +12,7 @@ import { handleSocket } from './peer-session.ts';
 import { createWebRouter } from './web.ts';
 import { createRun, MAX_REJECTIONS_IN_A_ROW, type Run } from './run.ts';
 import type { RoundDetail } from './training-loop.ts';
-import type { RoundRecord } from './status.ts';
+import type { RoundRecord } from '../protocol/status.ts';
 
 export interface StartOptions {
   logger?: Logger;

@@ -15,7 +15,7 @@ import type { Dataset } from '../data/dataset.ts';
 import type { DeadlineEstimator } from './deadline.ts';
 import { screenResults } from './screen-results.ts';
 import type { TrainingState } from './training-state.ts';
-import type { RoundRecord } from './status.ts';
+import type { RoundRecord } from '../protocol/status.ts';
 import { broadcastCodecFor, ModelBroadcast } from './model-broadcast.ts';
 
 /** A peer may claim up to 1024 threads; it gets at most this many batches a round. */

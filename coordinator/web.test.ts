@@ -7,7 +7,7 @@ import type { Server } from 'node:http';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWebRouter, type WebRouterOptions } from './web.ts';
-import type { CoordinatorStatus } from './status.ts';
+import type { CoordinatorStatus } from '../protocol/status.ts';
 
 const status = { runId: 'r1', round: 3 } as unknown as CoordinatorStatus;
 

@@ -9,7 +9,7 @@ import { timingSafeEqual } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
-import type { CoordinatorStatus } from './status.ts';
+import type { CoordinatorStatus } from '../protocol/status.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const BROWSER_DIST = path.join(ROOT, 'dist/browser');

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Bundles the browser pages (peer page + dashboard) and the peer page's training worker with esbuild into
+// Bundles the browser pages (the peer page, peer/browser/, and the dashboard, dashboard/; both use ui/) and the
+// peer page's training workers with esbuild into
 // dist/browser/ (not committed). `npm start` and `npm test` run it first (prestart/pretest). The coordinator
 // serves dist/browser/.
 import { build } from 'esbuild';
@@ -33,7 +34,7 @@ const common = {
 await Promise.all([
   build({
     ...common,
-    entryPoints: { peer: path.join(src, 'main.ts'), dashboard: path.join(src, 'dashboard.ts') },
+    entryPoints: { peer: path.join(src, 'main.ts'), dashboard: path.join(root, 'dashboard/dashboard.ts') },
     // Splitting keeps the webgpu backend in its own chunk, fetched only by browsers that offer WebGPU.
     splitting: true,
     format: 'esm',
@@ -47,7 +48,9 @@ await Promise.all([
     format: 'iife',
   }),
 ]);
-for (const file of ['index.html', 'dashboard.html', 'style.css']) copyFileSync(path.join(src, file), path.join(out, file));
+for (const file of ['peer/browser/index.html', 'dashboard/dashboard.html', 'ui/style.css']) {
+  copyFileSync(path.join(root, file), path.join(out, path.basename(file)));
+}
 swapIn(out, dest);
 console.log(`browser bundle built in ${Date.now() - started} ms -> ${path.relative(root, dest)}/`);
 

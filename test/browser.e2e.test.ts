@@ -10,7 +10,7 @@ import type { Page } from 'playwright-core';
 import { chromiumAvailable, launchBrowser, type BrowserSession } from './browser/harness.ts';
 import { buildBrowserBundle } from './browser/bundle.ts';
 import { killAll, startCoordinatorProcess, startPeerProcess, waitFor, type CoordinatorProc, type Proc } from './cluster/processes.ts';
-import type { CoordinatorStatus } from '../coordinator/status.ts';
+import type { CoordinatorStatus } from '../protocol/status.ts';
 
 const ARTIFACTS = path.resolve(import.meta.dirname, '../test-artifacts');
 const runDir = mkdtempSync(path.join(tmpdir(), 'stlm-browser-e2e-'));

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { loadSettings } from '../coordinator/config.ts';
 import { startCoordinator, type RunningCoordinator } from '../coordinator/server.ts';
 import type { RoundDetail } from '../coordinator/training-loop.ts';
-import type { RoundRecord } from '../coordinator/status.ts';
+import type { RoundRecord } from '../protocol/status.ts';
 import { startNodePeer, type NodePeerHandle } from '../peer/node/node-peer.ts';
 
 const logger = pino({ level: 'warn' });

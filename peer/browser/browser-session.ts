@@ -6,7 +6,7 @@ import type SimplePeerType from 'simple-peer';
 import { connectToCoordinator, ConnectError, type IoLike, type SimplePeerLike, type CoordinatorConnection } from '../core/connect.ts';
 import type { PeerStats } from '../core/peer-stats.ts';
 import type { BackendChoice } from './pick-backend.ts';
-import type { ComputeEngine, TrainingRun } from './compute-engine.ts';
+import type { ComputeEngine, TrainingRun } from './engine.ts';
 
 /** simple-peer's ready browser build (simplepeer.min.js) defines this global. */
 declare const SimplePeer: typeof SimplePeerType | undefined;

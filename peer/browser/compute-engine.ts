@@ -2,36 +2,9 @@
 // the small preset takes seconds, and on the page it would freeze the UI (and hidden tabs throttle the
 // page's timers). WebRTC stays on the page (no RTCPeerConnection in dedicated workers), so the page relays
 // the protocol messages. If no worker can be started, the same trainer runs on the page, as before.
-import type { MessageOf } from '../../protocol/messages.ts';
-import type { MessageTransport } from '../../protocol/transport.ts';
-import type { PeerStats } from '../core/peer-stats.ts';
 import type { BackendChoice, PickOptions } from './pick-backend.ts';
+import type { ComputeEngine, TrainOptions, TrainingRun } from './engine.ts';
 import { transferablesOf, type PageToWorker, type WorkerToPage } from './worker-protocol.ts';
-
-export interface TrainOptions {
-  transport: MessageTransport;
-  welcome: MessageOf<'welcome'>;
-  backendName: string;
-  onStats(s: PeerStats): void;
-  /** Once, when the trainer stopped (on its own or after stop()). */
-  onClosed(reason: string): void;
-}
-
-export interface TrainingRun {
-  /** Stops the trainer (a worker is terminated once it stopped). Safe to call twice. */
-  stop(reason: string): void;
-}
-
-export interface ComputeEngine {
-  /** Shown on the page ("Training in"). */
-  readonly where: 'worker' | 'page';
-  /** The tfjs backend, chosen where the model lives. */
-  readonly backend: Promise<BackendChoice>;
-  /** Runs the peer/core trainer over the transport; an engine trains one session. */
-  train(opts: TrainOptions): TrainingRun;
-  /** Releases the engine without training (terminates its worker). */
-  dispose(): void;
-}
 
 /** How long a stopping worker may take to finish its step before it is terminated anyway. */
 const STOP_GRACE_MS = 1000;

@@ -5,10 +5,11 @@ import type { BackendName } from '../../model/backend.ts';
 import type { PeerStats } from '../core/peer-stats.ts';
 import { formatRate } from '../core/peer-stats.ts';
 import type { BackendChoice } from './pick-backend.ts';
-import { startEngine, type ComputeEngine } from './compute-engine.ts';
+import { startEngine } from './compute-engine.ts';
+import type { ComputeEngine } from './engine.ts';
 import { BrowserSession, ProblemError, type UserProblem } from './browser-session.ts';
-import { LineChart } from './line-chart.ts';
-import { fetchStatus } from './status-client.ts';
+import { LineChart } from '../../ui/line-chart.ts';
+import { fetchStatus } from '../../ui/status-client.ts';
 
 const params = new URLSearchParams(location.search);
 const token = params.get('token') ?? '';

@@ -4,7 +4,7 @@
 import { runPeer } from '../core/peer-trainer.ts';
 import { stlmPeerModel } from '../core/stlm-peer-model.ts';
 import { pickBackend, type BackendChoice, type PickOptions } from './pick-backend.ts';
-import type { ComputeEngine, TrainOptions, TrainingRun } from './compute-engine.ts';
+import type { ComputeEngine, TrainOptions, TrainingRun } from './engine.ts';
 
 let pagePick: Promise<BackendChoice> | undefined;
 

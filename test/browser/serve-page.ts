@@ -8,7 +8,7 @@ import type { Server } from 'node:http';
 import express from 'express';
 import { build } from 'esbuild';
 import { createWebRouter } from '../../coordinator/web.ts';
-import type { CoordinatorStatus } from '../../coordinator/status.ts';
+import type { CoordinatorStatus } from '../../protocol/status.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 

@@ -2,7 +2,7 @@
 // polling of /api/status, and cleanup that kills whatever is still running.
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import type { CoordinatorStatus } from '../../coordinator/status.ts';
+import type { CoordinatorStatus } from '../../protocol/status.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const STLM = path.join(ROOT, 'bin/stlm.mjs');

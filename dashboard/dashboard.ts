@@ -1,7 +1,7 @@
 // The dashboard (`/dashboard`): polls /api/status every second and redraws; `?admin=TOKEN` shows the
 // admin actions (the coordinator checks the token on every POST; the page only hides buttons).
-import { fetchStatus, type CoordinatorStatus } from './status-client.ts';
-import { LineChart } from './line-chart.ts';
+import { fetchStatus, type CoordinatorStatus } from '../ui/status-client.ts';
+import { LineChart } from '../ui/line-chart.ts';
 import { checkpointRow, describeConsolidation, formatBytes, peerRow, renderTiming } from './dashboard-view.ts';
 
 const $ = (id: string) => document.getElementById(id) as HTMLElement;

@@ -1,6 +1,6 @@
 // Pure rendering helpers for the dashboard: status JSON in, DOM rows and strings out.
 // Fields that newer coordinators add (round time split, consolidation figures) are read when present.
-import type { CoordinatorStatus } from './status-client.ts';
+import type { CoordinatorStatus } from '../protocol/status.ts';
 
 type Peer = CoordinatorStatus['peers'][number];
 type Checkpoint = CoordinatorStatus["checkpoints"][number];
