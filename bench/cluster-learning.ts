@@ -18,6 +18,7 @@ import { bitsPerByte } from '../model/evaluate.ts';
 import { RECIPES, recipeSchedule } from '../model/recipe.ts';
 import { StlmModel } from '../model/stlm.ts';
 import { LocalTrainer } from '../model/trainer.ts';
+import type { LrSchedule } from '../model/schedule.ts';
 
 export interface LearningCurves {
   budgetSeconds: number;
@@ -33,33 +34,26 @@ export interface LearningCurves {
 
 const POINTS = 10;
 
-export async function learningCurves(opts: {
+interface LearningOptions {
   preset: PresetName; seconds: number; peers: number; logger: Logger; log: (m: string) => void;
   spawnPeer: (url: string, token: string) => ChildProcess;
   /** The cluster's local steps per round (1: synchronous data parallel). */
   localSteps?: number;
-}): Promise<LearningCurves> {
-  const { preset, seconds, peers, log } = opts;
-  const localSteps = opts.localSteps ?? 1;
-  await setupBackend('wasm');
-  const cfg = resolveConfig(preset);
-  const recipe = RECIPES[preset];
-  const corpus = await loadCorpus();
-  const data = Dataset.fromCorpus(corpus.bytes, cfg, { seed: 1 });
-  const heldOut = data.validationExamples();
-  const schedule = recipeSchedule(recipe);
+}
 
-  log(`learning: one process, ${preset}, ${seconds} s`);
-  const model = StlmModel.create(cfg, 1);
-  const single = await runBudgeted({
-    trainer: new LocalTrainer({ model, schedule }),
-    nextBatch: () => data.nextBatch(recipe.batch).examples,
-    seconds, evaluations: POINTS, decay: false,
-    evaluate: () => bitsPerByte(model, heldOut, 32),
-  });
-  const singleFinal = single.curve.at(-1)!.valBpb;
+interface Snapshot {
+  seconds: number;
+  bytesSeen: number;
+  rounds: number;
+  weights: Float32Array;
+}
 
-  log(`learning: coordinator + ${peers} peers, ${localSteps} local step(s) a round, ${seconds} s`);
+/**
+ * Runs the coordinator with `peers` peer processes for `seconds` of training and snapshots its master weights
+ * POINTS times along the way (scored afterwards, off the clock).
+ */
+async function clusterSnapshots(opts: LearningOptions & { localSteps: number; schedule: LrSchedule }): Promise<Snapshot[]> {
+  const { preset, seconds, peers, localSteps, schedule } = opts;
   const runDir = mkdtempSync(path.join(tmpdir(), 'stlm-bench-learn-'));
   const settings = loadSettings({
     overrides: {
@@ -67,7 +61,7 @@ export async function learningCurves(opts: {
       schedule: { ...schedule, totalSteps: Number.MAX_SAFE_INTEGER }, seed: 1,
     },
   });
-  const snapshots: Array<{ seconds: number; bytesSeen: number; rounds: number; weights: Float32Array }> = [];
+  const snapshots: Snapshot[] = [];
   let t0 = -1;
   let bytesSeen = 0;
   let rounds = 0;
@@ -100,6 +94,32 @@ export async function learningCurves(opts: {
     await coord.close();
     rmSync(runDir, { recursive: true, force: true });
   }
+  return snapshots;
+}
+
+export async function learningCurves(opts: LearningOptions): Promise<LearningCurves> {
+  const { preset, seconds, peers, log } = opts;
+  const localSteps = opts.localSteps ?? 1;
+  await setupBackend('wasm');
+  const cfg = resolveConfig(preset);
+  const recipe = RECIPES[preset];
+  const corpus = await loadCorpus();
+  const data = Dataset.fromCorpus(corpus.bytes, cfg, { seed: 1 });
+  const heldOut = data.validationExamples();
+  const schedule = recipeSchedule(recipe);
+
+  log(`learning: one process, ${preset}, ${seconds} s`);
+  const model = StlmModel.create(cfg, 1);
+  const single = await runBudgeted({
+    trainer: new LocalTrainer({ model, schedule }),
+    nextBatch: () => data.nextBatch(recipe.batch).examples,
+    seconds, evaluations: POINTS, decay: false,
+    evaluate: () => bitsPerByte(model, heldOut, 32),
+  });
+  const singleFinal = single.curve.at(-1)!.valBpb;
+
+  log(`learning: coordinator + ${peers} peers, ${localSteps} local step(s) a round, ${seconds} s`);
+  const snapshots = await clusterSnapshots({ ...opts, localSteps, schedule });
   const curve = snapshots.map((s) => {
     model.setWeights(s.weights);
     return { seconds: s.seconds, bytesSeen: s.bytesSeen, rounds: s.rounds, valBpb: bitsPerByte(model, heldOut, 32) };
