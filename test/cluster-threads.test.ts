@@ -1,6 +1,6 @@
 // End to end, real processes: a Node peer started with `--threads 2` trains on two worker threads (each
 // with its own tfjs-wasm) as one peer: /api/status shows its two threads, its results are accepted, and
-// Ctrl-C (SIGINT) ends it and its workers cleanly. A worker that dies is covered by threaded-model.test.ts.
+// Ctrl-C (SIGINT) ends it and its workers cleanly. A worker that dies: cluster-thread-crash.test.ts.
 import { afterAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

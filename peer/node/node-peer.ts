@@ -10,6 +10,7 @@ import type { PeerStats } from '../core/peer-stats.ts';
 import { stlmPeerModel } from '../core/stlm-peer-model.ts';
 import { setupBackend, type BackendName } from '../../model/backend.ts';
 import { ThreadedModel } from '../core/threaded-model.ts';
+import type { SpawnTrainWorker } from '../core/train-worker-protocol.ts';
 import { spawnNodeTrainWorker } from './node-train-worker.ts';
 
 export interface NodePeerOptions {
@@ -18,6 +19,8 @@ export interface NodePeerOptions {
   backend?: BackendName;
   /** Worker threads to train on (default 1: the model trains on the main thread). */
   threads?: number;
+  /** Starts one training worker (default: a worker thread running train-worker.ts); tests keep a handle. */
+  spawnTrainWorker?: SpawnTrainWorker;
   logger: Logger;
   onStats?(s: PeerStats): void;
   /** Backoff bounds between reconnection attempts. */
@@ -77,7 +80,7 @@ export function startNodePeer(opts: NodePeerOptions): NodePeerHandle {
             threads > 1
               ? ThreadedModel.create(config, seed, {
                   threads,
-                  spawn: spawnNodeTrainWorker,
+                  spawn: opts.spawnTrainWorker ?? spawnNodeTrainWorker,
                   backend: opts.backend,
                   onWorkerLost: (index, reason, left) =>
                     log.error({ worker: index, threadsLeft: left }, `training worker ${index} died (${reason}); training goes on with ${left}`),
