@@ -1,5 +1,6 @@
 // Who is connected, in which state, and what each peer has done: the source of /api/status's peer list and
 // of the round loop's choice of participants.
+import type { ErrorCode } from '../protocol/errors.ts';
 
 export type PeerState = 'connecting' | 'syncing' | 'ready' | 'gone';
 
@@ -36,7 +37,7 @@ export interface PeerEntry<M> {
   /** When this peer's last result (current or late) arrived. */
   lastResultAt: number;
   /** Ends this peer's session with a coded error (set by the session that owns the peer). */
-  kick: ((code: string, reason: string) => void) | undefined;
+  kick: ((code: ErrorCode, reason: string) => void) | undefined;
 }
 
 export interface PeerSummary {

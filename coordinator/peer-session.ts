@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import type SimplePeer from 'simple-peer';
 import { PROTOCOL_VERSION, decodeMessage, encodeMessage, type Message, type MessageOf } from '../protocol/messages.ts';
+import type { ErrorCode } from '../protocol/errors.ts';
 import { MessageTransport, fromSimplePeer } from '../protocol/transport.ts';
 import { createCoordinatorLink, LinkError } from './webrtc-link.ts';
 import type { PeerRegistry } from './peer-registry.ts';
@@ -35,7 +36,7 @@ export function handleSocket(socket: Socket, ctx: SessionContext): void {
   let closed = false;
 
   const emit = (msg: Message) => socket.emit('msg', encodeMessage(msg));
-  const refuse = (code: string, message: string) => {
+  const refuse = (code: ErrorCode, message: string) => {
     if (closed) return;
     log.warn({ peer: peerId, code }, message);
     try {
