@@ -9,7 +9,7 @@ import { PROTOCOL_VERSION, decodeMessage, encodeMessage, type Message, type Mess
 import type { ErrorCode } from '../protocol/errors.ts';
 import { MessageTransport, fromSimplePeer } from '../protocol/transport.ts';
 import { createCoordinatorLink, LinkError } from './webrtc-link.ts';
-import type { PeerRegistry } from './peer-registry.ts';
+import type { PeerLink, PeerRegistry } from './peer-registry.ts';
 import type { TrainingLoop } from './training-loop.ts';
 
 export interface SessionContext {
@@ -33,6 +33,7 @@ export function handleSocket(socket: Socket, ctx: SessionContext): void {
   const log = ctx.logger.child({ socket: socket.id });
   let peerId: string | undefined;
   let link: ReturnType<typeof createCoordinatorLink> | undefined;
+  let transport: MessageTransport | undefined;
   let closed = false;
 
   const emit = (msg: Message) => socket.emit('msg', encodeMessage(msg));
@@ -102,8 +103,17 @@ export function handleSocket(socket: Socket, ctx: SessionContext): void {
     if (!sameToken(msg.token, ctx.token)) return refuse('ERR_TOKEN', 'wrong or missing join token');
     const id = randomUUID().slice(0, 8);
     peerId = id;
-    const entry = ctx.registry.add({ id, kind: msg.kind, backend: msg.backend, threads: msg.capabilities?.threads, backendStepMs: msg.capabilities?.backendStepMs });
-    entry.kick = (code, reason) => refuse(code, reason);
+    const peerLink: PeerLink<Message> = {
+      send: (m) => {
+        if (closed || !transport) throw new Error('the data channel is not open');
+        void transport.send(m);
+      },
+      close: (code, reason) => refuse(code, reason),
+    };
+    const entry = ctx.registry.add({
+      id, kind: msg.kind, backend: msg.backend, threads: msg.capabilities?.threads, backendStepMs: msg.capabilities?.backendStepMs,
+      link: peerLink,
+    });
     log.info({ peer: id, kind: msg.kind, backend: msg.backend }, 'peer joined; connecting WebRTC');
     emit({ type: 'welcome', peerId: id, ...ctx.welcome });
     link = createCoordinatorLink({
@@ -117,10 +127,10 @@ export function handleSocket(socket: Socket, ctx: SessionContext): void {
     link.opened.then(
       () => {
         if (closed) return;
-        const transport = new MessageTransport(fromSimplePeer(peer));
-        entry.link = transport;
-        transport.onMessage((m) => onChannelMessage(m));
-        transport.onInvalid((err) => refuse(err.code, `invalid message on the data channel: ${err.message}`));
+        const channel = new MessageTransport(fromSimplePeer(peer));
+        transport = channel;
+        channel.onMessage((m) => onChannelMessage(m));
+        channel.onInvalid((err) => refuse(err.code, `invalid message on the data channel: ${err.message}`));
         peer.on('close', () => {
           if (!closed) log.info({ peer: id }, 'data channel closed');
           close();
@@ -139,11 +149,10 @@ export function handleSocket(socket: Socket, ctx: SessionContext): void {
     ctx.registry.touch(peerId);
     switch (msg.type) {
       case 'ready':
-        if (msg.backend) entry.backend = msg.backend;
-        if (msg.threads) entry.threads = msg.threads;
+        ctx.registry.updateCapabilities(peerId, { backend: msg.backend, threads: msg.threads });
         return ctx.loop.markReady(entry, msg.version);
       case 'result': {
-        entry.lastResultAt = Date.now();
+        ctx.registry.recordResultArrival(peerId);
         const why = ctx.loop.offerResult(entry, msg);
         if (why === undefined) return;
         if (why === 'stale' || why === 'no round in progress' || why === 'unassigned') {

@@ -236,7 +236,7 @@ export async function createRun(
       // A browser tab or Node peer deep in a long training step cannot send heartbeats (tfjs blocks its
       // thread); the round deadline bounds it instead.
       if (loop.isWorking(p.id)) continue;
-      p.kick?.('ERR_HEARTBEAT_TIMEOUT', `no message for ${settings.heartbeatTimeoutMs} ms`);
+      registry.kick(p.id, 'ERR_HEARTBEAT_TIMEOUT', `no message for ${settings.heartbeatTimeoutMs} ms`);
     }
   }, HEARTBEAT_MS);
   sweeper.unref();
