@@ -11,6 +11,7 @@ import { MessageTransport, fromSimplePeer } from '../protocol/transport.ts';
 import { createCoordinatorLink, LinkError } from './webrtc-link.ts';
 import type { PeerLink, PeerRegistry } from './peer-registry.ts';
 import type { TrainingLoop } from './training-loop.ts';
+import { rejectResult } from './rejection-policy.ts';
 
 export interface SessionContext {
   registry: PeerRegistry<Message>;
@@ -159,14 +160,7 @@ export function handleSocket(socket: Socket, ctx: SessionContext): void {
           log.info({ peer: peerId, round: msg.round, version: msg.version, why }, 'late result ignored');
           return;
         }
-        if (ctx.registry.recordRejection(peerId, why) >= ctx.maxRejectionsInARow) {
-          return refuse('ERR_RESULT_REJECTED', `${ctx.maxRejectionsInARow} results rejected in a row, last: ${why}`);
-        }
-        try {
-          entry.link?.send({ type: 'error', code: 'ERR_RESULT_REJECTED', message: `result rejected: ${why}`, fatal: false });
-        } catch {
-          // closing anyway
-        }
+        rejectResult(ctx.registry, ctx.maxRejectionsInARow, { peerId, reason: why, notice: `result rejected: ${why}` });
         return;
       }
       case 'heartbeat':

@@ -14,6 +14,7 @@ import { RoundCollector, type RoundAssignment } from './round-collector.ts';
 import type { Dataset } from '../data/dataset.ts';
 import type { DeadlineEstimator } from './deadline.ts';
 import { screenResults } from './screen-results.ts';
+import { rejectResult } from './rejection-policy.ts';
 import type { TrainingState } from './training-state.ts';
 import type { RoundRecord } from './status.ts';
 import { broadcastCodecFor, ModelBroadcast } from './model-broadcast.ts';
@@ -233,9 +234,7 @@ export class TrainingLoop {
     detail.wireBytesIn += screened.wireBytesIn;
     const requeue = new Set(collector.unfinishedBatchIds());
     for (const rej of detail.rejected) {
-      if (registry.recordRejection(rej.peerId, rej.reason) >= this.o.maxRejectionsInARow) {
-        registry.kick(rej.peerId, 'ERR_RESULT_REJECTED', `${this.o.maxRejectionsInARow} results rejected in a row, last: ${rej.reason}`);
-      } else this.notifyRejected(rej.peerId, round, rej.reason);
+      rejectResult(registry, this.o.maxRejectionsInARow, { ...rej, notice: `round ${round}: ${rej.reason}` });
       for (const id of assignments.get(rej.peerId)?.batchIds ?? []) requeue.add(id);
     }
     for (const id of requeue) dataset.requeue(id);
@@ -294,15 +293,6 @@ export class TrainingLoop {
       this.o.logger.warn({ peer: p.id, err: (e as Error).message }, 'could not send the model; dropping peer');
       registry.remove(p.id);
       return 0;
-    }
-  }
-
-  private notifyRejected(peerId: string, round: number, reason: string): void {
-    const p = this.o.registry.get(peerId);
-    try {
-      p?.link?.send({ type: 'error', code: 'ERR_RESULT_REJECTED', message: `round ${round}: ${reason}`, fatal: false });
-    } catch {
-      // the peer is going away; the registry notices on close
     }
   }
 }
