@@ -50,10 +50,10 @@ export function register(program: Command): void {
       };
       process.once('SIGINT', shutdown);
       process.once('SIGTERM', shutdown);
-      const reason = await handle.done;
+      const end = await handle.done;
       if (tty) process.stderr.write('\n');
-      logger.info({ reason }, 'peer stopped');
-      process.exit(/ERR_TOKEN|ERR_PROTOCOL_VERSION/.test(reason) ? 2 : 0);
+      logger.info({ reason: end.reason }, 'peer stopped');
+      process.exit(end.fatalCode ? 2 : 0);
     });
 }
 

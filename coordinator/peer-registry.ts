@@ -1,63 +1,80 @@
 // Who is connected, in which state, and what each peer has done: the source of /api/status's peer list and
-// of the round loop's choice of participants.
+// of the round loop's choice of participants. The registry alone writes an entry: every state transition and
+// counter update is one of its methods, and the entries it hands out are read-only.
+import type { ErrorCode } from '../protocol/errors.ts';
 
 import type { PeerStatus } from '../protocol/status.ts';
 
+/** connecting (joined, data channel not open) → syncing (open, model sent) → ready (holds a model) → gone. */
 export type PeerState = PeerStatus['state'];
 
-export interface PeerLinkLike<M> {
+/** What the session that owns a peer lends the registry to reach it. */
+export interface PeerLink<M> {
+  /** Sends over the data channel; throws if it is not open (yet) or the message is invalid. */
   send(msg: M): void;
+  /** Ends the peer's session with a coded error; the session then removes the peer. */
+  close(code: ErrorCode, reason: string): void;
 }
 
 export interface PeerEntry<M> {
-  id: string;
-  kind: string;
-  backend: string;
+  readonly id: string;
+  readonly kind: string;
+  readonly backend: string;
   /** Threads the peer trains with (from join's capabilities, then each ready). */
-  threads: number;
+  readonly threads: number;
   /** A tab's backend check: training step milliseconds per backend it ran. */
-  backendStepMs: Partial<Record<string, number>> | undefined;
-  state: PeerState;
-  joinedAt: number;
-  lastSeen: number;
-  /** Set when the data channel opens. */
-  link: PeerLinkLike<M> | undefined;
+  readonly backendStepMs: Readonly<Partial<Record<string, number>>> | undefined;
+  readonly state: PeerState;
+  readonly joinedAt: number;
+  readonly lastSeen: number;
+  readonly link: PeerLink<M>;
   /** Model version most recently sent to this peer (full weights), -1 before the first. */
-  sentVersion: number;
+  readonly sentVersion: number;
   /** Trained (scored) bytes per second, smoothed over recent rounds. */
-  bytesPerSec: number;
-  roundsContributed: number;
-  bytesContributed: number;
-  rejected: number;
+  readonly bytesPerSec: number;
+  readonly roundsContributed: number;
+  readonly bytesContributed: number;
+  readonly rejected: number;
   /** Rejections since this peer's last accepted result (a peer that keeps failing is dropped). */
-  rejectedInARow: number;
+  readonly rejectedInARow: number;
   /** Last reason a result from this peer was rejected or a message was invalid. */
-  lastRejection: string | undefined;
+  readonly lastRejection: string | undefined;
   /** When this peer last missed a round's deadline; it gets no new work until a result of it arrives again. */
-  missedAt: number | undefined;
+  readonly missedAt: number | undefined;
   /** When this peer's last result (current or late) arrived. */
-  lastResultAt: number;
-  /** Ends this peer's session with a coded error (set by the session that owns the peer). */
-  kick: ((code: string, reason: string) => void) | undefined;
+  readonly lastResultAt: number;
 }
 
 /** What /api/status shows of a peer: the contract's PeerStatus. */
 export type PeerSummary = PeerStatus;
 
+export interface NewPeer<M> {
+  id: string;
+  kind: string;
+  backend: string;
+  threads?: number;
+  backendStepMs?: Partial<Record<string, number>>;
+  link: PeerLink<M>;
+}
+
+type Writable<T> = { -readonly [K in keyof T]: T[K] };
+
 export class PeerRegistry<M> {
-  private readonly peers = new Map<string, PeerEntry<M>>();
+  private readonly peers = new Map<string, Writable<PeerEntry<M>>>();
   private listeners: Array<(p: PeerEntry<M>) => void> = [];
 
-  add(init: { id: string; kind: string; backend: string; threads?: number; backendStepMs?: Partial<Record<string, number>> }): PeerEntry<M> {
+  add(init: NewPeer<M>): PeerEntry<M> {
     const now = Date.now();
-    const entry: PeerEntry<M> = {
-      ...init,
+    const entry: Writable<PeerEntry<M>> = {
+      id: init.id,
+      kind: init.kind,
+      backend: init.backend,
       threads: init.threads ?? 1,
       backendStepMs: init.backendStepMs,
       state: 'connecting',
       joinedAt: now,
       lastSeen: now,
-      link: undefined,
+      link: init.link,
       sentVersion: -1,
       bytesPerSec: 0,
       roundsContributed: 0,
@@ -65,7 +82,6 @@ export class PeerRegistry<M> {
       rejected: 0,
       rejectedInARow: 0,
       lastRejection: undefined,
-      kick: undefined,
       missedAt: undefined,
       lastResultAt: 0,
     };
@@ -82,7 +98,6 @@ export class PeerRegistry<M> {
     const p = this.peers.get(id);
     if (!p) return;
     p.state = 'gone';
-    p.link = undefined;
     this.peers.delete(id);
     for (const l of this.listeners) l(p);
   }
@@ -91,9 +106,55 @@ export class PeerRegistry<M> {
     this.listeners.push(cb);
   }
 
+  /** Ends a peer's session with a coded error (through its link); its session then removes it. */
+  kick(id: string, code: ErrorCode, reason: string): void {
+    this.peers.get(id)?.link.close(code, reason);
+  }
+
   touch(id: string): void {
     const p = this.peers.get(id);
     if (p) p.lastSeen = Date.now();
+  }
+
+  /** The data channel is open and the model is on its way. */
+  markSyncing(id: string): void {
+    const p = this.peers.get(id);
+    if (p) p.state = 'syncing';
+  }
+
+  /** The model state `version` went out to this peer. */
+  markSent(id: string, version: number): void {
+    const p = this.peers.get(id);
+    if (p) p.sentVersion = version;
+  }
+
+  /** The peer's ready message may update what it trains with (a tab settles its backend and threads late). */
+  updateCapabilities(id: string, caps: { backend?: string; threads?: number }): void {
+    const p = this.peers.get(id);
+    if (!p) return;
+    if (caps.backend) p.backend = caps.backend;
+    if (caps.threads) p.threads = caps.threads;
+  }
+
+  /** The peer holds `version`. Only the ack of the last model sent counts (an older one's is followed by it);
+   * returns whether the peer is ready now. */
+  markReady(id: string, version: number): boolean {
+    const p = this.peers.get(id);
+    if (!p || version !== p.sentVersion) return false;
+    p.state = 'ready';
+    return true;
+  }
+
+  /** A result of this peer arrived, current or late, used or not: proof that it still computes. */
+  recordResultArrival(id: string): void {
+    const p = this.peers.get(id);
+    if (p) p.lastResultAt = Date.now();
+  }
+
+  /** The peer missed a round's deadline: it gets no new work until a result of it arrives. */
+  markMissed(id: string): void {
+    const p = this.peers.get(id);
+    if (p) p.missedAt = Date.now();
   }
 
   /** Peers holding the given model version and ready to train it. A peer that missed a deadline is left out
@@ -101,14 +162,13 @@ export class PeerRegistry<M> {
    * not one per round; a frozen one then falls to the liveness sweep. */
   readyAt(version: number): PeerEntry<M>[] {
     return [...this.peers.values()].filter(
-      (p) =>
-        p.state === 'ready' && p.sentVersion === version && p.link && (p.missedAt === undefined || p.lastResultAt >= p.missedAt),
+      (p) => p.state === 'ready' && p.sentVersion === version && (p.missedAt === undefined || p.lastResultAt >= p.missedAt),
     );
   }
 
   /** Peers with an open data channel that have received a model (they must receive every new one). */
   synced(): PeerEntry<M>[] {
-    return [...this.peers.values()].filter((p) => (p.state === 'ready' || p.state === 'syncing') && p.link);
+    return [...this.peers.values()].filter((p) => p.state === 'ready' || p.state === 'syncing');
   }
 
   all(): PeerEntry<M>[] {

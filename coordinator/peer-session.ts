@@ -6,10 +6,12 @@ import type { Logger } from 'pino';
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import type SimplePeer from 'simple-peer';
 import { PROTOCOL_VERSION, decodeMessage, encodeMessage, type Message, type MessageOf } from '../protocol/messages.ts';
+import type { ErrorCode } from '../protocol/errors.ts';
 import { MessageTransport, fromSimplePeer } from '../protocol/transport.ts';
 import { createCoordinatorLink, LinkError } from './webrtc-link.ts';
-import type { PeerRegistry } from './peer-registry.ts';
+import type { PeerLink, PeerRegistry } from './peer-registry.ts';
 import type { TrainingLoop } from './training-loop.ts';
+import { rejectResult } from './rejection-policy.ts';
 
 export interface SessionContext {
   registry: PeerRegistry<Message>;
@@ -32,10 +34,11 @@ export function handleSocket(socket: Socket, ctx: SessionContext): void {
   const log = ctx.logger.child({ socket: socket.id });
   let peerId: string | undefined;
   let link: ReturnType<typeof createCoordinatorLink> | undefined;
+  let transport: MessageTransport | undefined;
   let closed = false;
 
   const emit = (msg: Message) => socket.emit('msg', encodeMessage(msg));
-  const refuse = (code: string, message: string) => {
+  const refuse = (code: ErrorCode, message: string) => {
     if (closed) return;
     log.warn({ peer: peerId, code }, message);
     try {
@@ -101,8 +104,17 @@ export function handleSocket(socket: Socket, ctx: SessionContext): void {
     if (!sameToken(msg.token, ctx.token)) return refuse('ERR_TOKEN', 'wrong or missing join token');
     const id = randomUUID().slice(0, 8);
     peerId = id;
-    const entry = ctx.registry.add({ id, kind: msg.kind, backend: msg.backend, threads: msg.capabilities?.threads, backendStepMs: msg.capabilities?.backendStepMs });
-    entry.kick = (code, reason) => refuse(code, reason);
+    const peerLink: PeerLink<Message> = {
+      send: (m) => {
+        if (closed || !transport) throw new Error('the data channel is not open');
+        void transport.send(m);
+      },
+      close: (code, reason) => refuse(code, reason),
+    };
+    const entry = ctx.registry.add({
+      id, kind: msg.kind, backend: msg.backend, threads: msg.capabilities?.threads, backendStepMs: msg.capabilities?.backendStepMs,
+      link: peerLink,
+    });
     log.info({ peer: id, kind: msg.kind, backend: msg.backend }, 'peer joined; connecting WebRTC');
     emit({ type: 'welcome', peerId: id, ...ctx.welcome });
     link = createCoordinatorLink({
@@ -116,10 +128,10 @@ export function handleSocket(socket: Socket, ctx: SessionContext): void {
     link.opened.then(
       () => {
         if (closed) return;
-        const transport = new MessageTransport(fromSimplePeer(peer));
-        entry.link = transport;
-        transport.onMessage((m) => onChannelMessage(m));
-        transport.onInvalid((err) => refuse(err.code, `invalid message on the data channel: ${err.message}`));
+        const channel = new MessageTransport(fromSimplePeer(peer));
+        transport = channel;
+        channel.onMessage((m) => onChannelMessage(m));
+        channel.onInvalid((err) => refuse(err.code, `invalid message on the data channel: ${err.message}`));
         peer.on('close', () => {
           if (!closed) log.info({ peer: id }, 'data channel closed');
           close();
@@ -138,25 +150,17 @@ export function handleSocket(socket: Socket, ctx: SessionContext): void {
     ctx.registry.touch(peerId);
     switch (msg.type) {
       case 'ready':
-        if (msg.backend) entry.backend = msg.backend;
-        if (msg.threads) entry.threads = msg.threads;
+        ctx.registry.updateCapabilities(peerId, { backend: msg.backend, threads: msg.threads });
         return ctx.loop.markReady(entry, msg.version);
       case 'result': {
-        entry.lastResultAt = Date.now();
+        ctx.registry.recordResultArrival(peerId);
         const why = ctx.loop.offerResult(entry, msg);
         if (why === undefined) return;
         if (why === 'stale' || why === 'no round in progress' || why === 'unassigned') {
           log.info({ peer: peerId, round: msg.round, version: msg.version, why }, 'late result ignored');
           return;
         }
-        if (ctx.registry.recordRejection(peerId, why) >= ctx.maxRejectionsInARow) {
-          return refuse('ERR_RESULT_REJECTED', `${ctx.maxRejectionsInARow} results rejected in a row, last: ${why}`);
-        }
-        try {
-          entry.link?.send({ type: 'error', code: 'ERR_RESULT_REJECTED', message: `result rejected: ${why}`, fatal: false });
-        } catch {
-          // closing anyway
-        }
+        rejectResult(ctx.registry, ctx.maxRejectionsInARow, { peerId, reason: why, notice: `result rejected: ${why}` });
         return;
       }
       case 'heartbeat':

@@ -74,7 +74,7 @@ export async function createRun(
     everyMs: HEARTBEAT_MS,
     silentSince: (ms, now) => registry.silentSince(ms, now),
     isWorking: (id) => loop.isWorking(id),
-    drop: (p, reason) => p.kick?.('ERR_HEARTBEAT_TIMEOUT', reason),
+    drop: (p, reason) => registry.kick(p.id, 'ERR_HEARTBEAT_TIMEOUT', reason),
   });
   const startedAt = new Date().toISOString();
   let finished: Promise<void> = Promise.resolve();

@@ -14,6 +14,7 @@ import { RoundCollector, type RoundAssignment } from './round-collector.ts';
 import type { Dataset } from '../data/dataset.ts';
 import type { DeadlineEstimator } from './deadline.ts';
 import { screenResults } from './screen-results.ts';
+import { rejectResult } from './rejection-policy.ts';
 import type { TrainingState } from './training-state.ts';
 import type { RoundRecord } from '../protocol/status.ts';
 import { broadcastCodecFor, ModelBroadcast } from './model-broadcast.ts';
@@ -93,15 +94,13 @@ export class TrainingLoop {
 
   /** A peer's data channel is open: send it the current model; it joins the next round once ready. */
   admit(peer: PeerEntry<Message>): void {
-    peer.state = 'syncing';
+    this.o.registry.markSyncing(peer.id);
     this.sendModel(peer);
   }
 
   /** A peer said it holds `version`: it takes part from the next round on. */
   markReady(peer: PeerEntry<Message>, version: number): void {
-    if (version !== peer.sentVersion) return; // an older state's ack; the newer one's ack follows
-    peer.state = 'ready';
-    this.wakePeers?.();
+    if (this.o.registry.markReady(peer.id, version)) this.wakePeers?.();
   }
 
   /** Routes a result from a peer to the round in progress. Returns why it was not used, if it was not. */
@@ -209,7 +208,7 @@ export class TrainingLoop {
       // Registered before sending, so that a peer dropped from here on is dropped from this round too.
       this.collector = collector;
       try {
-        p.link!.send(msg);
+        p.link.send(msg);
       } catch (e) {
         logger.warn({ peer: p.id, err: (e as Error).message }, 'could not send assignment; dropping peer');
         registry.remove(p.id);
@@ -223,8 +222,7 @@ export class TrainingLoop {
     for (const id of collector.latePeers()) {
       // The estimator slows its idea of this peer's speed, so its next deadline is longer.
       this.o.deadline.recordMiss(id, assignments.get(id)!.maxBytes, deadlineMs);
-      const late = registry.get(id);
-      if (late) late.missedAt = Date.now();
+      registry.markMissed(id);
       logger.warn({ peer: id, round, deadlineMs }, 'peer missed the round deadline; its batches are requeued');
     }
 
@@ -236,9 +234,7 @@ export class TrainingLoop {
     detail.wireBytesIn += screened.wireBytesIn;
     const requeue = new Set(collector.unfinishedBatchIds());
     for (const rej of detail.rejected) {
-      if (registry.recordRejection(rej.peerId, rej.reason) >= this.o.maxRejectionsInARow) {
-        registry.get(rej.peerId)?.kick?.('ERR_RESULT_REJECTED', `${this.o.maxRejectionsInARow} results rejected in a row, last: ${rej.reason}`);
-      } else this.notifyRejected(rej.peerId, round, rej.reason);
+      rejectResult(registry, this.o.maxRejectionsInARow, { ...rej, notice: `round ${round}: ${rej.reason}` });
       for (const id of assignments.get(rej.peerId)?.batchIds ?? []) requeue.add(id);
     }
     for (const id of requeue) dataset.requeue(id);
@@ -290,22 +286,13 @@ export class TrainingLoop {
     const { state, registry } = this.o;
     const msg = this.broadcast.messageFor(p.sentVersion, state.version, state.round);
     try {
-      p.link!.send(msg);
-      p.sentVersion = state.version;
+      p.link.send(msg);
+      registry.markSent(p.id, state.version);
       return msg.weights.byteLength;
     } catch (e) {
       this.o.logger.warn({ peer: p.id, err: (e as Error).message }, 'could not send the model; dropping peer');
       registry.remove(p.id);
       return 0;
-    }
-  }
-
-  private notifyRejected(peerId: string, round: number, reason: string): void {
-    const p = this.o.registry.get(peerId);
-    try {
-      p?.link?.send({ type: 'error', code: 'ERR_RESULT_REJECTED', message: `round ${round}: ${reason}`, fatal: false });
-    } catch {
-      // the peer is going away; the registry notices on close
     }
   }
 }

@@ -2,6 +2,7 @@
 // initiates (it creates the one data channel), signals travel through the caller (socket.io in practice).
 import SimplePeer from 'simple-peer';
 import wrtc from '@roamhq/wrtc';
+import type { ErrorCode } from '../protocol/errors.ts';
 
 export interface CoordinatorLinkOptions {
   /** STUN/TURN servers handed to both sides, from the coordinator's settings. */
@@ -23,7 +24,7 @@ export interface CoordinatorLink {
 
 export class LinkError extends Error {
   constructor(
-    readonly code: 'ERR_DATA_CHANNEL_TIMEOUT' | 'ERR_WEBRTC' | 'ERR_BAD_SIGNAL' | 'ERR_CLOSED',
+    readonly code: Extract<ErrorCode, 'ERR_DATA_CHANNEL_TIMEOUT' | 'ERR_WEBRTC' | 'ERR_BAD_SIGNAL' | 'ERR_CLOSED'>,
     message: string,
   ) {
     super(message);

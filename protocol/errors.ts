@@ -1,29 +1,79 @@
-// Every way a protocol operation can fail, as one typed error with a code. Decoders return these instead of
-// throwing, so bad bytes from the network become a value the caller can log, count and answer.
+// Every error code in the system, in one place. Two kinds:
+//  - ProtocolErrorCode: how a protocol operation failed (decoding, framing, codecs). Decoders return these
+//    instead of throwing, so bad bytes from the network become a value the caller can log, count and answer.
+//  - ErrorCode: everything an `error` message may carry on the wire (the ProtocolErrorCodes included: the
+//    coordinator refuses an invalid message with the decoder's code), plus a peer's own connection failures.
+// The wire checks `error.code` against ERROR_CODES: a code the receiver does not know makes that message
+// invalid, handled as any invalid message. So a new code is a wire change, like a new field (PROTOCOL_VERSION).
 
-export type ProtocolErrorCode =
+export const PROTOCOL_ERROR_CODES = [
   /** Bytes that are not msgpack / not a frame at all. */
-  | 'MALFORMED'
+  'MALFORMED',
   /** A message, frame or field over its limit. */
-  | 'TOO_LARGE'
+  'TOO_LARGE',
   /** A frame or message from another protocol version. */
-  | 'BAD_VERSION'
+  'BAD_VERSION',
   /** Well-formed but fails validation (unknown type, wrong field types, out-of-range values). */
-  | 'INVALID'
+  'INVALID',
   /** A frame whose CRC32 does not match its bytes. */
-  | 'CHECKSUM'
+  'CHECKSUM',
   /** A partial message that stalled and was dropped. */
-  | 'TIMEOUT'
+  'TIMEOUT',
   /** A gradient payload with an unknown codec id or a corrupt codec header. */
-  | 'BAD_CODEC'
+  'BAD_CODEC',
   /** NaN or ±Infinity where only finite numbers are allowed. */
-  | 'NON_FINITE'
+  'NON_FINITE',
   /** A vector whose length is not the one expected (e.g. the model's parameter count). */
-  | 'LENGTH_MISMATCH'
+  'LENGTH_MISMATCH',
   /** Too many partial messages in flight, or reassembly memory exhausted. */
-  | 'OVERLOADED'
+  'OVERLOADED',
   /** The transport was closed. */
-  | 'CLOSED';
+  'CLOSED',
+] as const;
+
+export type ProtocolErrorCode = (typeof PROTOCOL_ERROR_CODES)[number];
+
+export const ERROR_CODES = [
+  // The coordinator refusing a peer (fatal: the session ends).
+  /** Wrong or missing join token. Retrying cannot help: the Node peer stops, the page says so. */
+  'ERR_TOKEN',
+  /** The join announced another PROTOCOL_VERSION. Never renamed: it is how every version is refused. */
+  'ERR_PROTOCOL_VERSION',
+  /** No join message in time after the socket connected. */
+  'ERR_JOIN_TIMEOUT',
+  /** The first message was not a join. */
+  'ERR_NOT_JOINED',
+  /** Not a binary protocol message on the socket (coordinator); an invalid message before welcome (peer). */
+  'ERR_BAD_MESSAGE',
+  /** A message type not allowed where it arrived (e.g. a result on the signaling socket). */
+  'ERR_UNEXPECTED',
+  /** The WebRTC data channel did not open in time (--data-channel-timeout). */
+  'ERR_DATA_CHANNEL_TIMEOUT',
+  /** No message from the peer for the heartbeat timeout while it owed no result. */
+  'ERR_HEARTBEAT_TIMEOUT',
+  /** A result was not used (non-fatal); fatal once too many are rejected in a row. */
+  'ERR_RESULT_REJECTED',
+  // WebRTC failures, raised on either side before the data channel opens.
+  /** simple-peer reported an error. */
+  'ERR_WEBRTC',
+  /** A signal simple-peer could not use. */
+  'ERR_BAD_SIGNAL',
+  /** The WebRTC connection closed before (or while) opening. */
+  'ERR_CLOSED',
+  // A peer telling the coordinator it could not finish an assignment (non-fatal).
+  /** Training produced NaN or ±Infinity; the peer sends no result and its batches go back. */
+  'ERR_NON_FINITE_GRADIENT',
+  // A peer's own connection failures (peer/core/connect.ts); never sent.
+  /** Not connected within the connect timeout. */
+  'ERR_TIMEOUT',
+  /** The coordinator's socket could not be reached. */
+  'ERR_CONNECT',
+  /** The coordinator's socket closed before the data channel opened. */
+  'ERR_DISCONNECTED',
+  ...PROTOCOL_ERROR_CODES,
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
 
 export class ProtocolError extends Error {
   override readonly name = 'ProtocolError';

@@ -3,17 +3,14 @@
 import { describe, expect, it } from 'vitest';
 import { pack } from 'msgpackr';
 import { decodeMessage, encodeMessage } from './messages.ts';
-import { ProtocolError, type ProtocolErrorCode } from './errors.ts';
+import { PROTOCOL_ERROR_CODES, ProtocolError, type ProtocolErrorCode } from './errors.ts';
 import { buildFrame, frameCount, Reassembler } from './framing.ts';
 import { DEFAULT_LIMITS } from './limits.ts';
 import { sampleMessages } from './message-samples.ts';
 import { CODEC_NAMES, codecByName, decodeGradient } from './codecs/index.ts';
 import { gaussianVector } from './codecs/conformance.ts';
 
-const CODES = new Set<ProtocolErrorCode>([
-  'MALFORMED', 'TOO_LARGE', 'BAD_VERSION', 'INVALID', 'CHECKSUM', 'TIMEOUT', 'BAD_CODEC', 'NON_FINITE', 'LENGTH_MISMATCH',
-  'OVERLOADED', 'CLOSED',
-]);
+const CODES = new Set<ProtocolErrorCode>(PROTOCOL_ERROR_CODES);
 
 function rng(seed: number) {
   let s = seed >>> 0;

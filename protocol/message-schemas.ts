@@ -2,6 +2,7 @@
 // union derived from them. Encoding, decoding and the configurable limits live in messages.ts.
 import { z } from 'zod';
 import { CODEC_NAMES } from './codecs/names.ts';
+import { ERROR_CODES } from './errors.ts';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -174,8 +175,8 @@ const leaveSchema = z.object({ type: z.literal('leave'), reason: text });
 
 const errorSchema = z.object({
   type: z.literal('error'),
-  /** e.g. ERR_TOKEN, ERR_PROTOCOL_VERSION, or a ProtocolErrorCode. */
-  code: shortText.min(1),
+  /** One of ERROR_CODES (errors.ts); an unknown one makes the whole message invalid. */
+  code: z.enum(ERROR_CODES),
   message: text,
   fatal: z.boolean().optional(),
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { pack } from 'msgpackr';
-import { DEFAULT_LIMITS, decodeMessage, encodeMessage, isMessageOf, MessageType, PROTOCOL_VERSION, type Message } from './index.ts';
+import { DEFAULT_LIMITS, ERROR_CODES, decodeMessage, encodeMessage, isMessageOf, MessageType, PROTOCOL_VERSION, type Message } from './index.ts';
 import { sampleMessages } from './message-samples.ts';
 import { codecByName } from './codecs/index.ts';
 
@@ -51,7 +51,8 @@ describe('messages', () => {
       [pack({ type: 'model-state', version: 1, round: 0, weights: new Uint8Array(3) }), 'INVALID'],
       [pack({ type: 'model-state', version: 1, round: 0, encoding: 'delta', weights: new Uint8Array(3) }), 'INVALID'],
       [pack({ type: 'join', protocolVersion: 1, token: 't', kind: 'toaster', backend: 'wasm' }), 'INVALID'],
-      [pack({ type: 'error', code: 'X', message: 'y'.repeat(5000) }), 'INVALID'],
+      [pack({ type: 'error', code: 'ERR_TOKEN', message: 'y'.repeat(5000) }), 'INVALID'],
+      [pack({ type: 'error', code: 'ERR_FROM_THE_FUTURE', message: 'y' }), 'INVALID'],
     ];
     for (const [bytes, code] of cases) {
       const r = decodeMessage(bytes);
@@ -75,6 +76,12 @@ describe('messages', () => {
     const bigSignal = pack({ type: 'signal', data: { sdp: 'x'.repeat(DEFAULT_LIMITS.maxSignalBytes) } });
     expect(decodeMessage(bigSignal)).toMatchObject({ ok: false, error: { code: 'TOO_LARGE' } });
     expect(() => encodeMessage({ type: 'signal', data: { sdp: 'x'.repeat(DEFAULT_LIMITS.maxSignalBytes) } })).toThrow(/TOO_LARGE/);
+  });
+
+  it('carries every ErrorCode in an error message, and only those', () => {
+    for (const code of ERROR_CODES) expect(roundTrip({ type: 'error', code, message: 'm', fatal: false })).toMatchObject({ code });
+    // An older or newer sender's code is an invalid message to us (the receiver drops or refuses it), never a crash.
+    expect(() => encodeMessage({ type: 'error', code: 'ERR_FROM_THE_FUTURE' as 'ERR_TOKEN', message: 'm' })).toThrow(/INVALID/);
   });
 
   it('refuses to encode an invalid message', () => {

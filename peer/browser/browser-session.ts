@@ -4,6 +4,7 @@
 import { io } from 'socket.io-client';
 import type SimplePeerType from 'simple-peer';
 import { connectToCoordinator, ConnectError, type IoLike, type SimplePeerLike, type CoordinatorConnection } from '../core/connect.ts';
+import type { ErrorCode } from '../../protocol/errors.ts';
 import type { PeerStats } from '../core/peer-stats.ts';
 import type { BackendChoice } from './pick-backend.ts';
 import type { ComputeEngine, TrainingRun } from './engine.ts';
@@ -97,31 +98,34 @@ export class ProblemError extends Error {
   }
 }
 
+/** Failures with an explanation of their own; any other code gets the generic one in describeFailure. */
+const EXPLANATIONS: Partial<Record<ErrorCode, (message: string, url: string) => UserProblem>> = {
+  ERR_TOKEN: () => ({
+    title: 'Wrong join token',
+    detail: 'Open the exact link the coordinator printed when it started: it carries the token as ?token=….',
+  }),
+  ERR_PROTOCOL_VERSION: (message) => ({ title: 'This page is out of date', detail: `${message}. Reload the page.` }),
+  ERR_CONNECT: (_message, url) => ({
+    title: 'Coordinator unreachable',
+    detail: `No answer from ${url}. Is the coordinator running, and is this the address it printed?`,
+  }),
+};
+
 function describeFailure(e: unknown, url: string, socketReached: boolean): UserProblem {
-  const code = e instanceof ConnectError ? e.code : 'ERR';
+  const code = e instanceof ConnectError ? e.code : undefined;
   const message = e instanceof Error ? e.message : String(e);
-  switch (code) {
-    case 'ERR_TOKEN':
-      return {
-        title: 'Wrong join token',
-        detail: 'Open the exact link the coordinator printed when it started: it carries the token as ?token=….',
-      };
-    case 'ERR_PROTOCOL_VERSION':
-      return { title: 'This page is out of date', detail: `${message}. Reload the page.` };
-    case 'ERR_CONNECT':
-      return { title: 'Coordinator unreachable', detail: `No answer from ${url}. Is the coordinator running, and is this the address it printed?` };
-    default:
-      // connectToCoordinator only fails before the data channel opens: once the signaling socket got
-      // through, any other failure (ICE error, data-channel or heartbeat timeout) means WebRTC could not connect.
-      if (socketReached) {
-        return {
-          title: 'WebRTC is blocked',
-          detail:
-            `The coordinator answered, but the direct WebRTC connection failed (${code}: ${message}). ` +
-            'A firewall or NAT is in the way: start the coordinator with STUN/TURN servers, e.g. ' +
-            '--ice-server stun:stun.example.org:3478 or --ice-server turn:user:pass@turn.example.org:3478, then join again.',
-        };
-      }
-      return { title: 'Coordinator unreachable', detail: `${message}. Check that the coordinator is running at ${url}.` };
+  const explain = code && EXPLANATIONS[code];
+  if (explain) return explain(message, url);
+  // connectToCoordinator only fails before the data channel opens: once the signaling socket got
+  // through, any other failure (ICE error, data-channel or heartbeat timeout) means WebRTC could not connect.
+  if (socketReached) {
+    return {
+      title: 'WebRTC is blocked',
+      detail:
+        `The coordinator answered, but the direct WebRTC connection failed (${code ?? 'ERR'}: ${message}). ` +
+        'A firewall or NAT is in the way: start the coordinator with STUN/TURN servers, e.g. ' +
+        '--ice-server stun:stun.example.org:3478 or --ice-server turn:user:pass@turn.example.org:3478, then join again.',
+    };
   }
+  return { title: 'Coordinator unreachable', detail: `${message}. Check that the coordinator is running at ${url}.` };
 }

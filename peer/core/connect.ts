@@ -4,6 +4,7 @@
 import type SimplePeer from 'simple-peer';
 import { PROTOCOL_VERSION, decodeMessage, encodeMessage, type Message, type MessageOf } from '../../protocol/messages.ts';
 import { MessageTransport, fromSimplePeer } from '../../protocol/transport.ts';
+import type { ErrorCode } from '../../protocol/errors.ts';
 
 /** The part of a socket.io-client socket this module uses. */
 export interface SocketLike {
@@ -49,7 +50,7 @@ export interface CoordinatorConnection {
 
 /** A refusal or failure with the coordinator's (or our) error code, e.g. ERR_TOKEN, ERR_PROTOCOL_VERSION. */
 export class ConnectError extends Error {
-  constructor(readonly code: string, message: string) {
+  constructor(readonly code: ErrorCode, message: string) {
     super(message);
   }
 }

@@ -5,6 +5,7 @@ import SimplePeer from 'simple-peer';
 import wrtc from '@roamhq/wrtc';
 import type { Logger } from 'pino';
 import { connectToCoordinator, ConnectError, type IoLike } from '../core/connect.ts';
+import type { ErrorCode } from '../../protocol/errors.ts';
 import { runPeer } from '../core/peer-trainer.ts';
 import type { PeerStats } from '../core/peer-stats.ts';
 import { stlmPeerModel } from '../core/stlm-peer-model.ts';
@@ -35,12 +36,24 @@ export interface NodePeerOptions {
 export interface NodePeerHandle {
   /** Leaves the coordinator and stops reconnecting. */
   stop(): void;
-  /** Resolves when the peer has stopped for good, with the last reason. */
-  done: Promise<string>;
+  /** Resolves when the peer has stopped for good. */
+  done: Promise<NodePeerEnd>;
 }
 
-/** Errors that retrying cannot fix: the user must change the command. */
-const FATAL_CODES = new Set(['ERR_TOKEN', 'ERR_PROTOCOL_VERSION']);
+export interface NodePeerEnd {
+  /** The last reason the session ended or a join failed. */
+  reason: string;
+  /** Set when a refusal that retrying cannot fix stopped the peer (the CLI exits with 2). */
+  fatalCode?: FatalCode;
+}
+
+/** Refusals that retrying cannot fix: the user must change the command. */
+const FATAL_CODES = ['ERR_TOKEN', 'ERR_PROTOCOL_VERSION'] as const satisfies readonly ErrorCode[];
+type FatalCode = (typeof FATAL_CODES)[number];
+
+function isFatal(code: ErrorCode): code is FatalCode {
+  return (FATAL_CODES as readonly ErrorCode[]).includes(code);
+}
 
 export function startNodePeer(opts: NodePeerOptions): NodePeerHandle {
   const log = opts.logger;
@@ -50,7 +63,7 @@ export function startNodePeer(opts: NodePeerOptions): NodePeerHandle {
   let current: { close(): void } | undefined;
   let wake: (() => void) | undefined;
 
-  const done = (async (): Promise<string> => {
+  const done = (async (): Promise<NodePeerEnd> => {
     const threads = opts.threads ?? 1;
     // With worker threads each worker sets up its own backend; the main thread only sums gradients.
     const backendName = threads > 1 ? (opts.backend ?? 'wasm') : await setupBackend(opts.backend ?? 'wasm');
@@ -94,16 +107,17 @@ export function startNodePeer(opts: NodePeerOptions): NodePeerHandle {
         current = undefined;
         log.warn({ reason: lastReason }, 'disconnected from the coordinator');
       } catch (e) {
-        const err = e as ConnectError;
-        lastReason = `${err.code ?? 'ERR'}: ${err.message}`;
-        if (FATAL_CODES.has(err.code)) {
-          log.error({ code: err.code }, err.message);
+        const code = e instanceof ConnectError ? e.code : undefined;
+        const message = e instanceof Error ? e.message : String(e);
+        lastReason = `${code ?? 'ERR'}: ${message}`;
+        if (code && isFatal(code)) {
+          log.error({ code }, message);
           stopped = true;
-          return lastReason;
+          return { reason: lastReason, fatalCode: code };
         }
         failures += 1;
-        if (opts.maxAttempts !== undefined && failures >= opts.maxAttempts) return lastReason;
-        log.warn({ code: err.code, attempt: failures }, `cannot join: ${err.message}`);
+        if (opts.maxAttempts !== undefined && failures >= opts.maxAttempts) return { reason: lastReason };
+        log.warn({ code, attempt: failures }, `cannot join: ${message}`);
       }
       if (stopped) break;
       // Exponential backoff with jitter, so a restarted coordinator is not hit by every peer at once.
@@ -113,7 +127,7 @@ export function startNodePeer(opts: NodePeerOptions): NodePeerHandle {
         setTimeout(r, delay);
       });
     }
-    return lastReason;
+    return { reason: lastReason };
   })();
 
   return {
