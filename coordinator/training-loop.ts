@@ -14,6 +14,7 @@ import { RoundCollector, type RoundAssignment } from './round-collector.ts';
 import type { Dataset } from '../data/dataset.ts';
 import type { DeadlineEstimator } from './deadline.ts';
 import { screenResults } from './screen-results.ts';
+import type { Contribution } from './aggregate/aggregator.ts';
 import { rejectResult } from './rejection-policy.ts';
 import type { TrainingState } from './training-state.ts';
 import type { RoundRecord } from '../protocol/status.ts';
@@ -66,6 +67,14 @@ export interface RoundDetail {
   /** Bytes sent to peers (assignments + model states) and received (results) this round. */
   wireBytesOut: number;
   wireBytesIn: number;
+}
+
+/** A round's assignments as sent: who owes which batches (and examples), collected until the deadline. */
+interface SentRound {
+  collector: RoundCollector<ResultPayload>;
+  assignments: Map<string, RoundAssignment>;
+  examplesOf: Map<string, Uint8Array[]>;
+  deadlineMs: number;
 }
 
 interface ResultPayload {
@@ -175,14 +184,56 @@ export class TrainingLoop {
   }
 
   private async runRound(peers: PeerEntry<Message>[]): Promise<void> {
+    const { state, registry, logger } = this.o;
+    const round = state.round;
+    const version = state.version;
+    const detail: RoundDetail = {
+      assigned: [], accepted: [], rejected: [], waitMs: 0, aggregateMs: 0, broadcastMs: 0, wireBytesOut: 0, wireBytesIn: 0,
+    };
+    const sent = this.assign(peers, detail);
+    const t0 = Date.now();
+    await sent.collector.wait(sent.deadlineMs);
+    this.collector = undefined;
+    detail.waitMs = Date.now() - t0;
+    for (const id of sent.collector.latePeers()) {
+      // The estimator slows its idea of this peer's speed, so its next deadline is longer.
+      this.o.deadline.recordMiss(id, sent.assignments.get(id)!.maxBytes, sent.deadlineMs);
+      registry.markMissed(id);
+      logger.warn({ peer: id, round, deadlineMs: sent.deadlineMs }, 'peer missed the round deadline; its batches are requeued');
+    }
+
+    const t1 = Date.now();
+    const accepted = this.screen(sent, detail);
+    const { lossSum, bytes } = accepted.length > 0 ? this.apply(accepted, sent, version, detail) : { lossSum: 0, bytes: 0 };
+    state.round += 1;
+    detail.aggregateMs = Date.now() - t1;
+
+    const t2 = Date.now();
+    if (accepted.length > 0) for (const p of registry.synced()) detail.wireBytesOut += this.sendModel(p);
+    detail.broadcastMs = Date.now() - t2;
+
+    const record: RoundRecord = {
+      round, version: state.version, loss: bytes > 0 ? lossSum / bytes : Number.NaN, bytes, peers: accepted.length,
+      rejected: detail.rejected.length, durationMs: Date.now() - t0, at: new Date().toISOString(),
+    };
+    state.bytesProcessed += bytes;
+    logger.info(
+      {
+        round, version: state.version, loss: record.loss, bytes, peers: accepted.length, rejected: detail.rejected.length,
+        waitMs: detail.waitMs, batches: detail.accepted.flatMap((a) => a.batchIds),
+      },
+      'round',
+    );
+    await this.o.afterRound?.(record, detail);
+  }
+
+  /** Gives every peer its distinct batches of the current version; returns what each one owes and by when. */
+  private assign(peers: PeerEntry<Message>[], detail: RoundDetail): SentRound {
     const { state, dataset, registry, logger } = this.o;
     const round = state.round;
     const version = state.version;
     const assignments = new Map<string, RoundAssignment>();
     const examplesOf = new Map<string, Uint8Array[]>();
-    const detail: RoundDetail = {
-      assigned: [], accepted: [], rejected: [], waitMs: 0, aggregateMs: 0, broadcastMs: 0, wireBytesOut: 0, wireBytesIn: 0,
-    };
     const collector = new RoundCollector<ResultPayload>(round, version, assignments);
     let deadlineMs = 0;
     const steps = Math.max(1, this.o.localSteps);
@@ -215,70 +266,47 @@ export class TrainingLoop {
       }
     }
     this.collector = collector;
-    const t0 = Date.now();
-    await collector.wait(deadlineMs);
-    this.collector = undefined;
-    detail.waitMs = Date.now() - t0;
-    for (const id of collector.latePeers()) {
-      // The estimator slows its idea of this peer's speed, so its next deadline is longer.
-      this.o.deadline.recordMiss(id, assignments.get(id)!.maxBytes, deadlineMs);
-      registry.markMissed(id);
-      logger.warn({ peer: id, round, deadlineMs }, 'peer missed the round deadline; its batches are requeued');
-    }
+    return { collector, assignments, examplesOf, deadlineMs };
+  }
 
-    // Decode, then screen: NaN/Inf, wrong length and norm outliers are rejected and counted per peer.
-    const t1 = Date.now();
-    const screened = screenResults(collector.results.values(), state.numParams);
-    const accepted = screened.accepted;
+  /** Decodes, then screens: NaN/Inf, wrong length and norm outliers are rejected and counted per peer; the
+   *  batches of rejected and missing results go back to the data set. */
+  private screen(sent: SentRound, detail: RoundDetail): Contribution[] {
+    const { state, dataset, registry, logger } = this.o;
+    const screened = screenResults(sent.collector.results.values(), state.numParams);
     detail.rejected.push(...screened.rejected);
     detail.wireBytesIn += screened.wireBytesIn;
-    const requeue = new Set(collector.unfinishedBatchIds());
+    const requeue = new Set(sent.collector.unfinishedBatchIds());
     for (const rej of detail.rejected) {
-      rejectResult(registry, this.o.maxRejectionsInARow, { ...rej, notice: `round ${round}: ${rej.reason}` });
-      for (const id of assignments.get(rej.peerId)?.batchIds ?? []) requeue.add(id);
+      rejectResult(registry, this.o.maxRejectionsInARow, { ...rej, notice: `round ${state.round}: ${rej.reason}` });
+      for (const id of sent.assignments.get(rej.peerId)?.batchIds ?? []) requeue.add(id);
     }
     for (const id of requeue) dataset.requeue(id);
-    if (requeue.size > 0) logger.info({ round, requeued: [...requeue] }, 'batches requeued');
+    if (requeue.size > 0) logger.info({ round: state.round, requeued: [...requeue] }, 'batches requeued');
+    return screened.accepted;
+  }
 
+  /** Steps the optimizer on the aggregate of the accepted results and books them; their loss sum and bytes. */
+  private apply(accepted: Contribution[], sent: SentRound, version: number, detail: RoundDetail): { lossSum: number; bytes: number } {
+    const { state, dataset, registry } = this.o;
+    state.applyUpdate(state.aggregate(accepted));
+    this.o.afterStep?.();
+    this.broadcast.advance(version, state.version);
     let lossSum = 0;
     let bytes = 0;
-    if (accepted.length > 0) {
-      state.applyUpdate(state.aggregate(accepted));
-      this.o.afterStep?.();
-      this.broadcast.advance(version, state.version);
-      for (const c of accepted) {
-        const r = collector.results.get(c.peerId)!;
-        lossSum += r.loss * r.bytes;
-        bytes += r.bytes;
-        for (const id of r.batchIds) dataset.complete(id);
-        registry.recordContribution(c.peerId, r.bytes, r.elapsedMs);
-        this.o.deadline.record(c.peerId, r.bytes, r.elapsedMs);
-        detail.accepted.push({
-          peerId: c.peerId, batchIds: r.batchIds, examples: examplesOf.get(c.peerId)!, bytes: r.bytes, loss: r.loss,
-          computeMs: r.payload.computeMs, encodeMs: r.payload.encodeMs,
-        });
-      }
+    for (const c of accepted) {
+      const r = sent.collector.results.get(c.peerId)!;
+      lossSum += r.loss * r.bytes;
+      bytes += r.bytes;
+      for (const id of r.batchIds) dataset.complete(id);
+      registry.recordContribution(c.peerId, r.bytes, r.elapsedMs);
+      this.o.deadline.record(c.peerId, r.bytes, r.elapsedMs);
+      detail.accepted.push({
+        peerId: c.peerId, batchIds: r.batchIds, examples: sent.examplesOf.get(c.peerId)!, bytes: r.bytes, loss: r.loss,
+        computeMs: r.payload.computeMs, encodeMs: r.payload.encodeMs,
+      });
     }
-    state.round += 1;
-    detail.aggregateMs = Date.now() - t1;
-
-    const t2 = Date.now();
-    if (accepted.length > 0) for (const p of registry.synced()) detail.wireBytesOut += this.sendModel(p);
-    detail.broadcastMs = Date.now() - t2;
-
-    const record: RoundRecord = {
-      round, version: state.version, loss: bytes > 0 ? lossSum / bytes : Number.NaN, bytes, peers: accepted.length,
-      rejected: detail.rejected.length, durationMs: Date.now() - t0, at: new Date().toISOString(),
-    };
-    state.bytesProcessed += bytes;
-    logger.info(
-      {
-        round, version: state.version, loss: record.loss, bytes, peers: accepted.length, rejected: detail.rejected.length,
-        waitMs: detail.waitMs, batches: detail.accepted.flatMap((a) => a.batchIds),
-      },
-      'round',
-    );
-    await this.o.afterRound?.(record, detail);
+    return { lossSum, bytes };
   }
 
   /** Sends the current model to one peer (a delta if it holds the previous version); returns the bytes sent. */
