@@ -27,7 +27,7 @@ function state(round: number): CheckpointState {
     runId: 'run-test',
     config,
     settings: { preset: 'tiny', token: 'secret', adminToken: 'secret2', batchSize: 4 },
-    state: { round, version: round - 1, bytesProcessed: round * 1000, weights: filled(round), optimizer: { m: filled(round + 1), v: filled(round + 2), t: round } },
+    state: { round, version: round - 1, bytesProcessed: round * 1000, weights: filled(round), optimizer: { kind: 'adamw', m: filled(round + 1), v: filled(round + 2), t: round } },
     dataCursor: dataset.exportCursor(),
     history: { rounds: [{ round, version: round, loss: 2.5, bytes: 10, peers: 2, rejected: 0, durationMs: 5, at: 'x' }], validation: [{ round, bpb: 3.1 }] },
   };
@@ -66,9 +66,9 @@ describe('CheckpointStore', () => {
 
   it('stores the outer optimizer state too', async () => {
     const { store } = quietStore(freshDir());
-    const s = { ...state(2), state: { ...state(2).state, optimizer: { buffer: filled(9), steps: 2 } } };
+    const s: CheckpointState = { ...state(2), state: { ...state(2).state, optimizer: { kind: 'outer-nesterov', buffer: filled(9), steps: 2 } } };
     await store.save(s);
-    expect((await store.latest())!.state.optimizer).toEqual({ buffer: filled(9), steps: 2 });
+    expect((await store.latest())!.state.optimizer).toEqual({ kind: 'outer-nesterov', buffer: filled(9), steps: 2 });
   });
 
   it('keeps the last K and points `latest` at the newest', async () => {

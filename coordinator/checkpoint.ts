@@ -1,6 +1,6 @@
 // Checkpoints of a run, one directory each: runDir/ckpt-<round, 8 digits>/ holding
 //   weights.stlm    the master weights (model/weights-file.ts, CRC-checked)
-//   optimizer.bin   the optimizer state (AdamW m/v/t or the outer momentum buffer; coordinator/optimizer-file.ts)
+//   optimizer.bin   the optimizer state (AdamW m/v/t or the outer momentum buffer; coordinator/optimizer/state-file.ts)
 //   state.json      round, model version, bytes processed, data cursor, settings (tokens removed), metrics
 //                   history, a free-form `consolidation` field, gradual pruning's masks when the run has
 //                   them, and each binary file's size and CRC-32.
@@ -19,7 +19,7 @@ import { sameManifest, type ParamManifest } from '../model/params.ts';
 import { decodeWeightsFile, encodeWeightsFile } from '../model/weights-file.ts';
 import type { DatasetCursor } from '../data/dataset.ts';
 import type { RoundRecord } from '../protocol/status.ts';
-import { decodeOptimizerState, encodeOptimizerState } from './optimizer-file.ts';
+import { decodeOptimizerFile, encodeOptimizerFile, type OptimizerState } from './optimizer/index.ts';
 
 export const CHECKPOINT_FORMAT = 1;
 const DIR_RE = /^ckpt-(\d{8,})$/;
@@ -43,8 +43,8 @@ export interface CheckpointState {
     version: number;
     bytesProcessed: number;
     weights: Float32Array;
-    /** AdamWState or OuterNesterovState (any object of JSON values and Float32Arrays). */
-    optimizer: unknown;
+    /** AdamW's or outer Nesterov's, tagged by kind; validated when loaded (optimizer/state-file.ts). */
+    optimizer: OptimizerState;
   };
   dataCursor: DatasetCursor;
   history?: CheckpointHistory;
@@ -119,7 +119,7 @@ export class CheckpointStore {
     if (!Number.isInteger(round) || round < 0) throw new Error(`checkpoint: bad round ${round}`);
     const manifest = s.manifest ?? modelManifest(s.config);
     const weightsBytes = encodeWeightsFile({ config: s.config, weights, manifest, meta: { runId: s.runId, round, modelVersion: version } });
-    const optimizerBytes = encodeOptimizerState(optimizer);
+    const optimizerBytes = encodeOptimizerFile(optimizer);
     const { token: _t, adminToken: _a, ...settings } = s.settings;
     const state: StateJson = {
       format: CHECKPOINT_FORMAT,
@@ -216,7 +216,7 @@ export class CheckpointStore {
         version: state.modelVersion,
         bytesProcessed: state.bytesProcessed,
         weights: w.weights,
-        optimizer: decodeOptimizerState(optimizerBytes!),
+        optimizer: decodeOptimizerFile(optimizerBytes!),
       },
       dataCursor: state.dataCursor,
       history: state.history,

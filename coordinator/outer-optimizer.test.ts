@@ -56,6 +56,6 @@ describe('OuterNesterov', () => {
     expect(() => new OuterNesterov(2, { lr: 0 })).toThrow(/lr/);
     expect(() => new OuterNesterov(2, { momentum: 1 })).toThrow(/momentum/);
     expect(() => new OuterNesterov(2).step(new Float32Array(2), new Float32Array(3))).toThrow(/expected 2/);
-    expect(() => new OuterNesterov(2).importState({ buffer: new Float32Array(3), steps: 0 })).toThrow(/2 floats/);
+    expect(() => new OuterNesterov(2).importState({ kind: 'outer-nesterov', buffer: new Float32Array(3), steps: 0 })).toThrow(/2 floats/);
   });
 });

@@ -4,20 +4,15 @@
 //   buf = momentum * buf + delta;   weights -= lr * (delta + momentum * buf)
 // DiLoCo's defaults: lr 0.7, momentum 0.9. With lr 1 and momentum 0 the step is plain averaging of the
 // peers' weights (weights - delta), which the tests use as a sanity anchor.
+import { checkStateArray, checkStateKind, type MasterOptimizer, type OptimizerState, type OuterNesterovState, type StepInfo } from './optimizer/optimizer.ts';
 
 export interface OuterNesterovOptions {
   lr?: number;
   momentum?: number;
 }
 
-export interface OuterNesterovState {
-  /** The momentum buffer, laid out like the weights. */
-  buffer: Float32Array;
-  /** Outer steps taken. */
-  steps: number;
-}
-
-export class OuterNesterov {
+export class OuterNesterov implements MasterOptimizer {
+  readonly kind = 'outer-nesterov' as const;
   readonly size: number;
   readonly lr: number;
   readonly momentum: number;
@@ -36,8 +31,11 @@ export class OuterNesterov {
     this.buffer = new Float32Array(size);
   }
 
-  /** Updates `weights` in place. `pseudoGradient` (old weights - averaged new weights) is not modified. */
-  step(weights: Float32Array, pseudoGradient: Float32Array): void {
+  /**
+   * Updates `weights` in place. `pseudoGradient` (old weights - averaged new weights) is not modified. DiLoCo's
+   * outer rate is fixed, so the schedule's step is not taken.
+   */
+  step(weights: Float32Array, pseudoGradient: Float32Array): StepInfo {
     if (weights.length !== this.size || pseudoGradient.length !== this.size) {
       throw new Error(
         `OuterNesterov.step: expected ${this.size} weights and pseudo-gradient values, got ${weights.length} and ${pseudoGradient.length}`,
@@ -55,16 +53,16 @@ export class OuterNesterov {
       weights[i] = weights[i]! - lr * (d + momentum * b);
     }
     this.steps++;
+    return { lr };
   }
 
   exportState(): OuterNesterovState {
-    return { buffer: this.buffer.slice(), steps: this.steps };
+    return { kind: this.kind, buffer: this.buffer.slice(), steps: this.steps };
   }
 
-  importState(s: OuterNesterovState): void {
-    if (!(s?.buffer instanceof Float32Array) || s.buffer.length !== this.size) {
-      throw new Error(`OuterNesterov.importState: expected a momentum buffer of ${this.size} floats, got ${s?.buffer?.length}`);
-    }
+  importState(s: OptimizerState): void {
+    checkStateKind('OuterNesterov', this.kind, s);
+    checkStateArray('OuterNesterov', 'buffer', s.buffer, this.size);
     if (!Number.isInteger(s.steps) || s.steps < 0) throw new Error(`OuterNesterov.importState: bad step count ${s.steps}`);
     this.buffer = s.buffer.slice();
     this.steps = s.steps;

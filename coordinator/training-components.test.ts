@@ -7,12 +7,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setupBackend } from '../model/backend.ts';
 import { resolveConfig } from '../model/config.ts';
 import { StlmModel } from '../model/stlm.ts';
-import { AdamW, type AdamWState } from '../model/adamw.ts';
+import { AdamW } from '../model/adamw.ts';
 import { decayMaskFromManifest } from '../model/params.ts';
 import { loadCorpus } from '../data/corpus.ts';
 import { Dataset } from '../data/dataset.ts';
 import { createAggregator, screenContributions } from './aggregate/index.ts';
-import { OuterNesterov } from './outer-optimizer.ts';
+import { AdamWMaster, OuterNesterov } from './optimizer/index.ts';
 import { CheckpointStore } from './checkpoint.ts';
 
 const cfg = resolveConfig('tiny');
@@ -54,13 +54,15 @@ describe('training components with the real model', () => {
   it('resumes exactly: weights, AdamW state and data cursor from a checkpoint continue the same run', async () => {
     const makeRun = () => {
       const m = StlmModel.create(cfg, 5);
-      const opt = new AdamW(m.numParams, { decayMask: decayMaskFromManifest(m.manifest) });
+      // A constant rate of 1e-3: the schedule's step does not matter here.
+      const schedule = { maxLr: 1e-3, minLr: 1e-3, warmupSteps: 0, totalSteps: Infinity };
+      const opt = new AdamWMaster(m.numParams, { schedule, adamw: { decayMask: decayMaskFromManifest(m.manifest) } });
       const data = Dataset.fromCorpus(corpus, cfg, { seed: 2 });
       const step = () => {
         const batch = data.nextBatch(4);
         const r = m.trainStep(batch.examples);
         const w = m.getWeights();
-        opt.step(w, r.grads, 1e-3);
+        opt.step(w, r.grads, 0);
         m.setWeights(w);
         data.complete(batch.batchId);
         return r.loss;
@@ -80,7 +82,7 @@ describe('training components with the real model', () => {
     const second = makeRun();
     const ck = (await store.latest())!;
     second.m.setWeights(ck.state.weights);
-    second.opt.importState(ck.state.optimizer as AdamWState);
+    second.opt.importState(ck.state.optimizer);
     second.data.importCursor(ck.dataCursor);
     const lossesB = [0, 1, 2].map(() => second.step());
     expect(lossesB).toEqual(lossesA);

@@ -1,10 +1,11 @@
 // The master copy of the run: weights, optimizer state, round and version counters, and how an aggregated
 // update is applied. Synchronous mode steps AdamW on the averaged gradient with the lr schedule;
-// local-steps mode (DiLoCo) steps outer Nesterov momentum on the averaged pseudo-gradient.
-import { AdamW, type AdamWOptions } from '../model/adamw.ts';
+// local-steps mode (DiLoCo) steps outer Nesterov momentum on the averaged pseudo-gradient; either is one
+// MasterOptimizer (optimizer/), so nothing here depends on which.
+import type { AdamWOptions } from '../model/adamw.ts';
 import { learningRate } from '../model/schedule.ts';
 import { createAggregator, type AggregatorName } from './aggregate/index.ts';
-import { OuterNesterov } from './outer-optimizer.ts';
+import { createMasterOptimizer, optimizerKindFor, type MasterOptimizer, type OptimizerState, type StepInfo } from './optimizer/index.ts';
 
 export interface TrainingStateOptions {
   weights: Float32Array;
@@ -21,7 +22,7 @@ export interface TrainingStateSnapshot {
   version: number;
   bytesProcessed: number;
   weights: Float32Array;
-  optimizer: unknown;
+  optimizer: OptimizerState;
 }
 
 export class TrainingState {
@@ -32,25 +33,18 @@ export class TrainingState {
   /** Bumped on every applied update; a result is only used for the version it was computed on. */
   version = 0;
   bytesProcessed = 0;
-  private readonly adamw: AdamW | undefined;
-  private readonly outer: OuterNesterov | undefined;
+  private readonly optimizer: MasterOptimizer;
   private readonly aggregator: ReturnType<typeof createAggregator>;
 
   constructor(private readonly o: TrainingStateOptions) {
     this.weights = o.weights;
     this.numParams = o.weights.length;
     this.aggregator = createAggregator(o.aggregator, { trimFraction: o.trimFraction });
-    if (o.localSteps > 1) this.outer = new OuterNesterov(this.numParams, o.outer);
-    else this.adamw = new AdamW(this.numParams, o.adamw);
+    this.optimizer = createMasterOptimizer(optimizerKindFor(o.localSteps), this.numParams, o);
   }
 
   get mode(): 'sync' | 'local-steps' {
-    return this.outer ? 'local-steps' : 'sync';
-  }
-
-  /** The learning rate of the optimizer step that the next update will take (the schedule's step = version). */
-  learningRate(): number {
-    return learningRate(this.version, this.o.schedule);
+    return this.o.localSteps > 1 ? 'local-steps' : 'sync';
   }
 
   /** In local-steps mode the peers' inner AdamW follows the schedule per inner step. */
@@ -62,19 +56,14 @@ export class TrainingState {
     return this.aggregator.aggregate(contributions);
   }
 
-  /** Applies one aggregated gradient (sync) or pseudo-gradient (local steps) and bumps the version. */
-  applyUpdate(update: Float32Array): { lr: number; gradNorm?: number } {
-    let out: { lr: number; gradNorm?: number };
-    if (this.adamw) {
-      const lr = this.learningRate();
-      const { gradNorm } = this.adamw.step(this.weights, update, lr);
-      out = { lr, gradNorm };
-    } else {
-      this.outer!.step(this.weights, update);
-      out = { lr: this.o.outer.lr };
-    }
+  /**
+   * Applies one aggregated gradient (sync) or pseudo-gradient (local steps) and bumps the version. The
+   * schedule's step is the version: the step that makes version v + 1 uses the rate for step v.
+   */
+  applyUpdate(update: Float32Array): StepInfo {
+    const info = this.optimizer.step(this.weights, update, this.version);
     this.version += 1;
-    return out;
+    return info;
   }
 
   snapshot(): TrainingStateSnapshot {
@@ -83,7 +72,7 @@ export class TrainingState {
       version: this.version,
       bytesProcessed: this.bytesProcessed,
       weights: this.weights.slice(),
-      optimizer: this.adamw ? this.adamw.exportState() : this.outer!.exportState(),
+      optimizer: this.optimizer.exportState(),
     };
   }
 
@@ -91,11 +80,11 @@ export class TrainingState {
     if (s.weights.length !== this.numParams) {
       throw new Error(`checkpoint has ${s.weights.length} parameters, the model has ${this.numParams}`);
     }
+    // First, so that a refused optimizer state (another kind, NaN) leaves everything as it was.
+    this.optimizer.importState(s.optimizer);
     this.weights.set(s.weights);
     this.round = s.round;
     this.version = s.version;
     this.bytesProcessed = s.bytesProcessed;
-    if (this.adamw) this.adamw.importState(s.optimizer as Parameters<AdamW['importState']>[0]);
-    else this.outer!.importState(s.optimizer as Parameters<OuterNesterov['importState']>[0]);
   }
 }
