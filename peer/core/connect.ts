@@ -85,23 +85,12 @@ export function connectToCoordinator(opts: ConnectOptions): Promise<CoordinatorC
     );
     const send = (msg: Message) => socket.emit('msg', encodeMessage(msg));
 
-    socket.on('connect', () =>
-      send({
-        type: 'join',
-        protocolVersion: opts.protocolVersion ?? PROTOCOL_VERSION,
-        token: opts.token,
-        kind: opts.peerKind,
-        backend: opts.backend,
-        ...(opts.threads ? { capabilities: { threads: opts.threads, backendStepMs: opts.backendStepMs } } : {}),
-      }),
-    );
+    socket.on('connect', () => send(joinMessage(opts)));
     socket.on('connect_error', (err) => fail(new ConnectError('ERR_CONNECT', `cannot reach ${opts.url}: ${err.message}`)));
     socket.on('disconnect', (reason) => fail(new ConnectError('ERR_DISCONNECTED', `coordinator socket closed: ${reason}`)));
     socket.on('msg', (data) => {
-      const bytes = data instanceof Uint8Array ? data : data instanceof ArrayBuffer ? new Uint8Array(data) : undefined;
-      const decoded = bytes ? decodeMessage(bytes) : undefined;
-      if (!decoded || !decoded.ok) return fail(new ConnectError('ERR_BAD_MESSAGE', 'invalid message from the coordinator'));
-      const msg = decoded.message;
+      const msg = socketMessage(data);
+      if (!msg) return fail(new ConnectError('ERR_BAD_MESSAGE', 'invalid message from the coordinator'));
       switch (msg.type) {
         case 'error':
           return fail(new ConnectError(msg.code, msg.message));
@@ -140,4 +129,22 @@ export function connectToCoordinator(opts: ConnectOptions): Promise<CoordinatorC
       });
     }
   });
+}
+
+function joinMessage(opts: ConnectOptions): MessageOf<'join'> {
+  return {
+    type: 'join',
+    protocolVersion: opts.protocolVersion ?? PROTOCOL_VERSION,
+    token: opts.token,
+    kind: opts.peerKind,
+    backend: opts.backend,
+    ...(opts.threads ? { capabilities: { threads: opts.threads, backendStepMs: opts.backendStepMs } } : {}),
+  };
+}
+
+/** A socket.io 'msg' payload as a validated protocol message, or undefined. */
+function socketMessage(data: unknown): Message | undefined {
+  const bytes = data instanceof Uint8Array ? data : data instanceof ArrayBuffer ? new Uint8Array(data) : undefined;
+  const decoded = bytes ? decodeMessage(bytes) : undefined;
+  return decoded?.ok ? decoded.message : undefined;
 }

@@ -6,7 +6,8 @@ import wrtc from '@roamhq/wrtc';
 import type { Logger } from 'pino';
 import { connectToCoordinator, ConnectError, type IoLike } from '../core/connect.ts';
 import type { ErrorCode } from '../../protocol/errors.ts';
-import { runPeer } from '../core/peer-trainer.ts';
+import { runPeer, type PeerModel } from '../core/peer-trainer.ts';
+import type { StlmConfig } from '../../model/config.ts';
 import type { PeerStats } from '../core/peer-stats.ts';
 import { stlmPeerModel } from '../core/stlm-peer-model.ts';
 import { setupBackend, type BackendName } from '../../model/backend.ts';
@@ -89,18 +90,9 @@ export function startNodePeer(opts: NodePeerOptions): NodePeerHandle {
           transport: conn.transport,
           welcome: conn.welcome,
           backendName,
-          createModel: (config, seed) =>
-            threads > 1
-              ? ThreadedModel.create(config, seed, {
-                  threads,
-                  spawn: opts.spawnTrainWorker ?? spawnNodeTrainWorker,
-                  backend: opts.backend,
-                  onWorkerLost: (index, reason, left) =>
-                    log.error({ worker: index, threadsLeft: left }, `training worker ${index} died (${reason}); training goes on with ${left}`),
-                })
-              : stlmPeerModel(config, seed),
+          createModel: (config, seed) => createPeerModel(config, seed, opts, threads),
           onStats: opts.onStats,
-          onClosed: (reason) => conn.close(),
+          onClosed: () => conn.close(),
         });
         lastReason = await conn.closed;
         trainer.stop(lastReason);
@@ -138,4 +130,16 @@ export function startNodePeer(opts: NodePeerOptions): NodePeerHandle {
       wake?.();
     },
   };
+}
+
+/** The model a Node peer trains: on the main thread, or on `threads` worker threads. */
+function createPeerModel(config: StlmConfig, seed: number, opts: NodePeerOptions, threads: number): PeerModel | Promise<PeerModel> {
+  if (threads <= 1) return stlmPeerModel(config, seed);
+  return ThreadedModel.create(config, seed, {
+    threads,
+    spawn: opts.spawnTrainWorker ?? spawnNodeTrainWorker,
+    backend: opts.backend,
+    onWorkerLost: (index, reason, left) =>
+      opts.logger.error({ worker: index, threadsLeft: left }, `training worker ${index} died (${reason}); training goes on with ${left}`),
+  });
 }
