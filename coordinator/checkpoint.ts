@@ -12,7 +12,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { crc32 } from '../model/crc32.ts';
+import { crc32 } from '../common/crc32.ts';
 import { configFromFile, type StlmConfig } from '../model/config.ts';
 import { modelManifest } from '../model/layout.ts';
 import { sameManifest, type ParamManifest } from '../model/params.ts';

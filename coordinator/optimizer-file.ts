@@ -6,7 +6,7 @@
 //      zero padding to a multiple of 4
 //   .  the arrays' float32 values, in index order
 //   .  u32 CRC-32 of every byte before it
-import { crc32 } from '../model/crc32.ts';
+import { crc32 } from '../common/crc32.ts';
 
 export const OPTIMIZER_MAGIC = 'STLO';
 export const OPTIMIZER_FORMAT_VERSION = 1;

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from './config.ts';
 import { modelManifest, initWeights } from './layout.ts';
-import { crc32 } from './crc32.ts';
 import { decodeWeightsFile, encodeWeightsFile } from './weights-file.ts';
 
 const config = resolveConfig('tiny');
@@ -9,10 +8,6 @@ const manifest = modelManifest(config);
 const weights = initWeights(config, 1);
 
 describe('weights file', () => {
-  it('computes the standard CRC-32', () => {
-    expect(crc32(new TextEncoder().encode('123456789'))).toBe(0xcbf43926);
-  });
-
   it('round-trips config, manifest, meta and weights bit-exactly', () => {
     const bytes = encodeWeightsFile({ config, weights, manifest, meta: { step: 12, corpus: 'x' } });
     const f = decodeWeightsFile(bytes);

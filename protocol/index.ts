@@ -3,7 +3,7 @@ export { PROTOCOL_VERSION, MessageType, messageSchema, encodeMessage, decodeMess
 export type { Message, MessageOf, MessageTypeName, DecodeResult, ModelConfigJson } from './messages.ts';
 export { ProtocolError, isProtocolError, toProtocolError, type ProtocolErrorCode } from './errors.ts';
 export { DEFAULT_LIMITS, resolveLimits, type ProtocolLimits } from './limits.ts';
-export { crc32 } from './crc32.ts';
+export { crc32 } from '../common/crc32.ts';
 export * from './codecs/index.ts';
 export { FramedTransport, MessageTransport, type FramedTransportOptions, type MessageTransportOptions, type MessageEndpoint } from './transport.ts';
 export { fromSimplePeer, fromRTCDataChannel, type DataChannelLike, type SimplePeerLike, type RTCDataChannelLike } from './channel.ts';

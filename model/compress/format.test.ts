@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { consolidate, loadConsolidated } from './consolidate.ts';
 import { CONSOLIDATED_FORMAT_VERSION, chooseLayout, decodeConsolidated } from './format.ts';
-import { crc32 } from '../crc32.ts';
+import { crc32 } from '../../common/crc32.ts';
 import { resolveConfig } from '../config.ts';
 import { initWeights, modelManifest } from '../layout.ts';
 

@@ -9,7 +9,7 @@
 //   .   u32 CRC-32 of every byte before it
 import { configFromFile, type StlmConfig } from '../config.ts';
 import { buildManifest, checkManifest, manifestSize, type ParamManifest } from '../params.ts';
-import { crc32 } from '../crc32.ts';
+import { crc32 } from '../../common/crc32.ts';
 
 export const CONSOLIDATED_MAGIC = 'STLQ';
 export const CONSOLIDATED_FORMAT_VERSION = 1;
