@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { pack } from 'msgpackr';
-import { DEFAULT_LIMITS, decodeMessage, encodeMessage, isMessageOf, MessageType, PROTOCOL_VERSION, type Message } from './index.ts';
+import { DEFAULT_LIMITS } from './limits.ts';
+import { decodeMessage, encodeMessage, isMessageOf, MessageType, PROTOCOL_VERSION, type Message } from './messages.ts';
 import { sampleMessages } from './message-samples.ts';
 import { codecByName } from './codecs/index.ts';
 
