@@ -36,6 +36,15 @@ describe('messages', () => {
     expect(a).toEqual(copy);
   });
 
+  it('still accepts the fields nobody read any more (assignment.deadlineMs, result.steps), and drops them', () => {
+    const samples = sampleMessages();
+    for (const [msg, field] of [[{ ...samples.assignment, deadlineMs: 5000 }, 'deadlineMs'], [{ ...samples.result, steps: 1 }, 'steps']] as const) {
+      const r = decodeMessage(pack(msg));
+      expect(r.ok).toBe(true);
+      if (r.ok) expect(field in r.message).toBe(false);
+    }
+  });
+
   it('carries the protocol version', () => {
     expect(PROTOCOL_VERSION).toBe(1);
   });
