@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config';
 // `test/`. The machines have 2 cores, so at most 2 test files run at once; tfjs-wasm runs in forked processes.
 export default defineConfig({
   test: {
-    include: ['{model,data,protocol,peer,coordinator,dashboard,ui,cli,test}/**/*.test.ts'],
+    include: ['{common,model,data,protocol,peer,coordinator,dashboard,ui,cli,test}/**/*.test.ts'],
     pool: 'forks',
     maxWorkers: 2,
     testTimeout: 120_000,

@@ -2,7 +2,7 @@
 // (--minutes) or a step count, scores the held-out tail along the way, and saves a weights file that
 // `stlm generate` and `stlm eval` load. Defaults (batch, learning rate, warmup) come from the preset's recipe.
 import type { Command } from 'commander';
-import { writeFile, rename } from 'node:fs/promises';
+import { writeFileAtomic } from '../coordinator/atomic-file.ts';
 import {
   LocalTrainer, StlmModel, bitsPerByte, encodeWeightsFile, resolveConfig, setupBackend, type BackendName,
 } from '../model/index.ts';
@@ -80,9 +80,8 @@ export function register(program: Command): void {
           savedAt: new Date().toISOString(),
         },
       });
-      // Write then rename, so an interrupted save never leaves a half-written weights file.
-      await writeFile(`${o.out}.tmp`, file);
-      await rename(`${o.out}.tmp`, o.out);
+      // Atomic and fsynced, so an interrupted save never leaves a half-written weights file.
+      await writeFileAtomic(o.out, file);
       console.log(
         `held-out ${final.valBpb.toFixed(3)} bpb after ${result.steps} steps, ${result.seconds.toFixed(0)} s of training ` +
           `(${Math.round(result.bytesSeen / result.seconds)} bytes/s); saved ${o.out} (${file.length} bytes)`,

@@ -5,14 +5,13 @@
 //                   history, a free-form `consolidation` field, gradual pruning's masks when the run has
 //                   them, and each binary file's size and CRC-32.
 //   model.stlmq, consolidation.json   the consolidated model and its figures, once consolidated.
-// Writing is kill-safe: everything goes into a temp directory, each file is fsynced, the directory is renamed
+// Writing is kill-safe (atomic-file.ts): everything goes into a temp directory, each file is fsynced, the directory is renamed
 // into place (atomic on one file system), then the `latest` pointer file is replaced the same way. A reader
 // ignores temp directories, and `latest()` loads the newest directory that passes every check, so a torn or
 // corrupt newest checkpoint costs only the rounds since the one before it.
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { crc32 } from '../model/crc32.ts';
+import { crc32 } from '../common/crc32.ts';
 import { configFromFile, type StlmConfig } from '../model/config.ts';
 import { modelManifest } from '../model/layout.ts';
 import { sameManifest, type ParamManifest } from '../model/params.ts';
@@ -20,10 +19,10 @@ import { decodeWeightsFile, encodeWeightsFile } from '../model/weights-file.ts';
 import type { DatasetCursor } from '../data/dataset.ts';
 import type { RoundRecord } from '../protocol/status.ts';
 import { decodeOptimizerFile, encodeOptimizerFile, type OptimizerState } from './optimizer/index.ts';
+import { TMP_PREFIX, syncDir, tempName, writeFileAtomic, writeFileDurable } from './atomic-file.ts';
 
 export const CHECKPOINT_FORMAT = 1;
 const DIR_RE = /^ckpt-(\d{8,})$/;
-const TMP_PREFIX = '.tmp-';
 const WEIGHTS = 'weights.stlm';
 const OPTIMIZER = 'optimizer.bin';
 const STATE = 'state.json';
@@ -143,13 +142,13 @@ export class CheckpointStore {
     await this.removeStaleTemps();
     const name = `ckpt-${String(round).padStart(8, '0')}`;
     const final = path.join(this.runDir, name);
-    const tmp = path.join(this.runDir, tmpName(name));
+    const tmp = path.join(this.runDir, tempName(name));
     await mkdir(tmp);
     try {
-      await writeDurable(path.join(tmp, WEIGHTS), weightsBytes);
-      await writeDurable(path.join(tmp, OPTIMIZER), optimizerBytes);
+      await writeFileDurable(path.join(tmp, WEIGHTS), weightsBytes);
+      await writeFileDurable(path.join(tmp, OPTIMIZER), optimizerBytes);
       // state.json last: a directory without it is never mistaken for a checkpoint.
-      await writeDurable(path.join(tmp, STATE), Buffer.from(JSON.stringify(state, null, 1)));
+      await writeFileDurable(path.join(tmp, STATE), JSON.stringify(state, null, 1));
       await syncDir(tmp);
       await this.replaceDir(tmp, final);
     } catch (e) {
@@ -230,10 +229,7 @@ export class CheckpointStore {
     const file = path.join(dir, STATE);
     const state = JSON.parse(await readFile(file, 'utf8')) as StateJson;
     state.consolidation = consolidation ?? null;
-    const tmp = `${file}${TMP_PREFIX}${randomBytes(3).toString('hex')}`;
-    await writeDurable(tmp, Buffer.from(JSON.stringify(state, null, 1)));
-    await rename(tmp, file);
-    await syncDir(dir);
+    await writeFileAtomic(file, JSON.stringify(state, null, 1));
   }
 
   private async replaceDir(tmp: string, final: string): Promise<void> {
@@ -243,7 +239,7 @@ export class CheckpointStore {
       const code = (e as NodeJS.ErrnoException).code;
       if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw e;
       // Same round saved again (periodic, then on SIGTERM): move the old one aside, then swap.
-      const old = path.join(this.runDir, tmpName(`old-${path.basename(final)}`));
+      const old = path.join(this.runDir, tempName(`old-${path.basename(final)}`));
       await rename(final, old);
       await rename(tmp, final);
       await rm(old, { recursive: true, force: true });
@@ -252,10 +248,8 @@ export class CheckpointStore {
   }
 
   private async writeLatestPointer(name: string): Promise<void> {
-    const tmp = path.join(this.runDir, tmpName('latest'));
-    await writeDurable(tmp, Buffer.from(`${name}\n`));
-    await rename(tmp, path.join(this.runDir, 'latest'));
-    await syncDir(this.runDir);
+    // Its temp file is named like the directories' (tempName), so removeStaleTemps clears a dead writer's.
+    await writeFileAtomic(path.join(this.runDir, 'latest'), `${name}\n`);
   }
 
   private async prune(): Promise<void> {
@@ -273,11 +267,6 @@ export class CheckpointStore {
   }
 }
 
-/** Temp names carry the pid, so a later process can tell a dead writer's leftovers from its own. */
-function tmpName(what: string): string {
-  return `${TMP_PREFIX}${what}-${process.pid}-${randomBytes(3).toString('hex')}`;
-}
-
 async function readChecked(dir: string, file: string, files: StateJson['files'] | undefined): Promise<Uint8Array> {
   const expected = files?.[file];
   if (!expected) throw new Error(`${STATE} does not describe ${file}`);
@@ -290,27 +279,4 @@ async function readChecked(dir: string, file: string, files: StateJson['files'] 
   if (bytes.length !== expected.bytes) throw new Error(`${file}: ${bytes.length} bytes, expected ${expected.bytes} (truncated?)`);
   if (crc32(bytes) !== expected.crc32) throw new Error(`${file}: checksum mismatch, the file is corrupt`);
   return bytes;
-}
-
-async function writeDurable(file: string, bytes: Uint8Array): Promise<void> {
-  const fh = await open(file, 'w');
-  try {
-    await fh.writeFile(bytes);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
-/** fsync a directory so a rename inside it survives a power cut (Linux; a no-op error elsewhere is ignored). */
-async function syncDir(dir: string): Promise<void> {
-  let fh;
-  try {
-    fh = await open(dir, 'r');
-    await fh.sync();
-  } catch {
-    // Some platforms cannot fsync a directory; the rename is still atomic.
-  } finally {
-    await fh?.close();
-  }
 }

@@ -7,12 +7,13 @@
 // Callers: `stlm consolidate` (cli/consolidate.ts), and the running coordinator through
 // checkpoint-consolidator.ts, which adds the policy and a gradual schedule's masks (wired in run.ts).
 // The tfjs backend must already be set up (setupBackend).
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { decodeWeightsFile } from '../model/weights-file.ts';
 import { StlmModel } from '../model/stlm.ts';
 import { validationBitsPerByte } from './validation.ts';
+import { writeFileAtomic } from './atomic-file.ts';
 import { consolidate, loadConsolidated, type ConsolidateReport, type QuantMode } from '../model/compress/consolidate.ts';
 import type { PruneScope, SparsityTarget } from '../model/compress/prune.ts';
 import type { PolicyOptions } from '../model/compress/policy.ts';
@@ -68,13 +69,6 @@ async function readJson(file: string): Promise<Record<string, unknown> | null> {
   } catch (e) {
     throw new Error(`${file}: not valid JSON (${(e as Error).message})`);
   }
-}
-
-/** Writes via a temporary file and a rename, so readers never see half a file. */
-export async function writeFileAtomic(file: string, data: Uint8Array | string): Promise<void> {
-  const tmp = `${file}.tmp-${process.pid}-${Date.now()}`;
-  await writeFile(tmp, data);
-  await rename(tmp, file);
 }
 
 async function validationFor(checkpointDir: string, config: StlmModel['config'], opts: ConsolidateCheckpointOptions,

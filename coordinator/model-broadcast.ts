@@ -20,7 +20,7 @@ export function broadcastCodecFor(codec: string): GradientCodec | undefined {
 
 export class ModelBroadcast {
   /** The weights every in-sync peer holds (the master itself when broadcasting full weights). */
-  private replica: Float32Array;
+  private readonly replica: Float32Array;
   private delta: { baseVersion: number; version: number; payload: Uint8Array } | undefined;
 
   constructor(
@@ -28,16 +28,6 @@ export class ModelBroadcast {
     private readonly codec: GradientCodec | undefined,
   ) {
     this.replica = codec ? master.slice() : master;
-  }
-
-  get mode(): 'full' | 'delta' {
-    return this.codec ? 'delta' : 'full';
-  }
-
-  /** After a restore from a checkpoint: peers will all get full weights again. */
-  reset(): void {
-    if (this.codec) this.replica = this.master.slice();
-    this.delta = undefined;
   }
 
   /** The master moved from `baseVersion` to `version`: prepare the delta every in-sync peer will get. */

@@ -3,7 +3,7 @@
 // this one session with a coded error; the coordinator and the other peers never notice.
 import type { Socket } from 'socket.io';
 import type { Logger } from 'pino';
-import { randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type SimplePeer from 'simple-peer';
 import { PROTOCOL_VERSION, decodeMessage, encodeMessage, type Message, type MessageOf } from '../protocol/messages.ts';
 import type { ErrorCode } from '../protocol/errors.ts';
@@ -12,6 +12,7 @@ import { createCoordinatorLink, LinkError } from './webrtc-link.ts';
 import type { PeerLink, PeerRegistry } from './peer-registry.ts';
 import type { TrainingLoop } from './training-loop.ts';
 import { rejectResult } from './rejection-policy.ts';
+import { sameToken } from './token.ts';
 
 export interface SessionContext {
   registry: PeerRegistry<Message>;
@@ -181,11 +182,4 @@ export function handleSocket(socket: Socket, ctx: SessionContext): void {
         refuse('ERR_UNEXPECTED', `"${msg.type}" is not allowed from a peer on the data channel`);
     }
   }
-}
-
-/** Constant-time comparison, so the time to refuse does not reveal how much of a token was right. */
-function sameToken(given: string, expected: string): boolean {
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
 }

@@ -5,11 +5,11 @@
 // Every response is cross-origin isolated (COOP/COEP) so the tab may use SharedArrayBuffer, which
 // multi-threaded tfjs wasm needs; assets also say CORP same-origin, as require-corp demands.
 import { existsSync } from 'node:fs';
-import { timingSafeEqual } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { CoordinatorStatus } from '../protocol/status.ts';
+import { sameToken } from './token.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const BROWSER_DIST = path.join(ROOT, 'dist/browser');
@@ -36,12 +36,6 @@ function isolate(res: Response, asset: boolean): void {
   res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
   res.setHeader('Cross-Origin-Embedder-Policy', 'require-corp');
   if (asset) res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
-}
-
-function sameToken(given: string, expected: string): boolean {
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 export function createWebRouter(opts: WebRouterOptions): Router {

@@ -23,6 +23,5 @@ export type { LocalStepResult, LocalTrainerOptions } from './trainer.ts';
 export { bitsPerByte } from './evaluate.ts';
 export { generate } from './generate.ts';
 export type { GenerateOptions } from './generate.ts';
-export { crc32 } from './crc32.ts';
 export { FLOP_COUNTING_METHOD, denseStepShapes, forwardMatMuls, trainingFlops } from './flops.ts';
 export { Prng } from './prng.ts';

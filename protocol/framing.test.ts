@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildFrame, frameCount, FRAME_HEADER_BYTES, MAX_FRAME_BYTES, Reassembler } from './framing.ts';
 import { DEFAULT_LIMITS } from './limits.ts';
-import { crc32 } from './crc32.ts';
 
 const CAP = MAX_FRAME_BYTES - FRAME_HEADER_BYTES;
 
@@ -18,31 +17,6 @@ function bytes(n: number, seed = 1): Uint8Array {
 function frames(msg: Uint8Array, id: number): Uint8Array[] {
   return Array.from({ length: frameCount(msg.byteLength) }, (_, i) => buildFrame(msg, id, i));
 }
-
-describe('crc32', () => {
-  it('matches the standard check value and chains', () => {
-    expect(crc32(new TextEncoder().encode('123456789'))).toBe(0xcbf43926);
-    expect(crc32(new Uint8Array(0))).toBe(0);
-    const a = bytes(1000, 3);
-    expect(crc32(a.subarray(300), crc32(a.subarray(0, 300)))).toBe(crc32(a));
-  });
-
-  it('agrees with a bit-by-bit reference at every alignment and length', () => {
-    const ref = (b: Uint8Array) => {
-      let c = 0xffffffff;
-      for (const x of b) {
-        c ^= x;
-        for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-      }
-      return ~c >>> 0;
-    };
-    const a = bytes(200, 5);
-    for (let off = 0; off < 8; off++) for (const len of [0, 1, 7, 8, 9, 16, 63, 150]) {
-      const s = a.subarray(off, off + len);
-      expect(crc32(s)).toBe(ref(s));
-    }
-  });
-});
 
 describe('framing', () => {
   it('splits at the 64 KiB boundary', () => {

@@ -5,7 +5,7 @@
 //   [4..8) u32 message id  [8..12) u32 frame index  [12..16) u32 frame count  [16..20) u32 message length
 //   [20..24) u32 CRC-32 of header bytes 0..20 followed by the payload
 // All counters are 32-bit (disco's u16 id / u8 index capped a connection at 65,535 messages).
-import { crc32 } from './crc32.ts';
+import { crc32 } from '../common/crc32.ts';
 import { ProtocolError } from './errors.ts';
 import type { ProtocolLimits } from './limits.ts';
 

@@ -1,5 +1,6 @@
 // Hard limits on what the wire accepts. Defaults fit the presets this project trains (a few million
 // parameters: a full fp32 model state of 5M parameters is 20 MB); raise them together with the model size.
+// Free-text lengths are not configurable: message-schemas.ts caps them in the schema (MAX_TEXT, shortText).
 
 export interface ProtocolLimits {
   /** Largest encoded message accepted (a full fp32 model state or an fp32 gradient must fit). */
@@ -18,8 +19,6 @@ export interface ProtocolLimits {
   maxExampleBytes: number;
   /** Encoded size of one WebRTC signal (SDP or ICE candidate). */
   maxSignalBytes: number;
-  /** Length of free-text fields (error messages, leave reasons, names). */
-  maxTextLength: number;
   /** If set, full model states and result gradients must carry exactly this many parameters. */
   expectedParams?: number;
 }
@@ -33,7 +32,6 @@ export const DEFAULT_LIMITS: Readonly<ProtocolLimits> = Object.freeze({
   maxBatchesPerAssignment: 64,
   maxExampleBytes: 64 * 1024,
   maxSignalBytes: 16 * 1024,
-  maxTextLength: 2048,
 });
 
 export function resolveLimits(overrides?: Partial<ProtocolLimits>): ProtocolLimits {

@@ -20,12 +20,12 @@ export function sampleMessages(): Record<MessageTypeName, Message> {
     ready: { type: 'ready', version: 3, backend: 'wasm', threads: 2 },
     'model-state': { type: 'model-state', version: 3, round: 2, weights: new Uint8Array(new Float32Array([1, 2, 3]).buffer) },
     assignment: {
-      type: 'assignment', round: 2, version: 3, lr: 1e-3, localSteps: 1, roundPeers: 2, deadlineMs: 5000,
+      type: 'assignment', round: 2, version: 3, lr: 1e-3, localSteps: 1, roundPeers: 2,
       batches: [{ batchId: 11, examples: [new TextEncoder().encode('hello'), new Uint8Array(0)] }],
     },
     result: {
       type: 'result', round: 2, version: 3, batchIds: [11], loss: 2.5, bytes: 6, gradient: codecByName('fp32').encode(grad),
-      computeMs: 12.5, encodeMs: 0.5, steps: 1,
+      computeMs: 12.5, encodeMs: 0.5,
     },
     heartbeat: { type: 'heartbeat', sentAt: 1_700_000_000_000, stats: { bytesPerSecond: 1234.5, round: 2 } },
     leave: { type: 'leave', reason: 'done' },

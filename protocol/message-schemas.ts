@@ -145,8 +145,6 @@ const assignmentSchema = z.object({
   localSteps: z.int().min(1).max(10_000),
   /** Peers taking part in this round (for the peer's own share statistic). */
   roundPeers: uint,
-  /** Wall-clock budget for this assignment; results later than this may be ignored. */
-  deadlineMs: uint.optional(),
 });
 
 const resultSchema = z.object({
@@ -162,7 +160,6 @@ const resultSchema = z.object({
   gradient: bytes,
   computeMs: nonNegative,
   encodeMs: nonNegative,
-  steps: z.int().min(1).optional(),
 });
 
 const heartbeatSchema = z.object({

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { pack } from 'msgpackr';
-import { DEFAULT_LIMITS, ERROR_CODES, decodeMessage, encodeMessage, isMessageOf, MessageType, PROTOCOL_VERSION, type Message } from './index.ts';
+import { DEFAULT_LIMITS } from './limits.ts';
+import { decodeMessage, encodeMessage, isMessageOf, MessageType, PROTOCOL_VERSION, type Message } from './messages.ts';
+import { ERROR_CODES } from './errors.ts';
 import { sampleMessages } from './message-samples.ts';
 import { codecByName } from './codecs/index.ts';
 
@@ -33,6 +35,15 @@ describe('messages', () => {
     const copy = a.slice();
     encodeMessage({ type: 'leave', reason: 'bbbbbbbbbbbbbbbbbbbbbbbbbb' });
     expect(a).toEqual(copy);
+  });
+
+  it('still accepts the fields nobody read any more (assignment.deadlineMs, result.steps), and drops them', () => {
+    const samples = sampleMessages();
+    for (const [msg, field] of [[{ ...samples.assignment, deadlineMs: 5000 }, 'deadlineMs'], [{ ...samples.result, steps: 1 }, 'steps']] as const) {
+      const r = decodeMessage(pack(msg));
+      expect(r.ok).toBe(true);
+      if (r.ok) expect(field in r.message).toBe(false);
+    }
   });
 
   it('carries the protocol version', () => {

@@ -40,9 +40,3 @@ export class LineChart {
     this.plot.destroy();
   }
 }
-
-/** Aligns sparse (round, value) points onto the rounds axis of another series, nulls elsewhere. */
-export function alignToRounds(rounds: number[], points: Array<{ round: number; value: number }>): Array<number | null> {
-  const byRound = new Map(points.map((p) => [p.round, p.value]));
-  return rounds.map((r) => byRound.get(r) ?? null);
-}

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { consolidate, loadConsolidated } from './consolidate.ts';
-import { CONSOLIDATED_FORMAT_VERSION, chooseLayout, decodeConsolidated } from './format.ts';
-import { crc32 } from '../crc32.ts';
-import { resolveConfig } from '../config.ts';
+import { CONSOLIDATED_FORMAT_VERSION, chooseLayout, decodeConsolidated, encodeConsolidated, type ConsolidatedFile } from './format.ts';
+import { crc32 } from '../../common/crc32.ts';
+import { resolveConfig, type StlmConfig } from '../config.ts';
+import { buildManifest } from '../params.ts';
 import { initWeights, modelManifest } from '../layout.ts';
 
 const cfg = resolveConfig('tiny');
@@ -74,4 +75,53 @@ describe('consolidated file format', () => {
     expect(nz).toBe(e.size - Math.round(0.97 * e.size));
     expect(sparse.report.sizeRatio).toBeLessThan(0.2);
   });
+
+  it('reads a file written before the shared envelope, and writes the same bytes from the same tensors', () => {
+    const old = new Uint8Array(Buffer.from(OLD_CONSOLIDATED_FILE, 'base64'));
+    const f = decodeConsolidated(old);
+    const expected = fixture();
+    expect(f.config).toEqual(expected.config);
+    expect(f.manifest).toEqual(expected.manifest);
+    expect(f.meta).toEqual(expected.meta);
+    expect(f.tensors).toEqual(expected.tensors);
+    expect(encodeConsolidated(fixture())).toEqual(old);
+  });
 });
+
+/** The tiny preset's config as it was when the fixtures below were written (a literal: presets may change). */
+const FIXTURE_CONFIG: StlmConfig = {
+  chunkBytes: 6, contextChunks: 16, byteDim: 32, byteHidden: 64, byteLayers: 1, byteMix: 'slots', dModel: 64,
+  coreLayers: 2, heads: 4, ffnHidden: 128, shareFfn: true, initStd: 0.02, normEps: 0.00001,
+};
+
+/** One tensor per codec: fp32, int8, sparse-fp32 (bitmap), sparse-int8 (index16). */
+function fixture(): ConsolidatedFile {
+  const keepBitmap = new Uint8Array(16);
+  for (const i of [0, 3, 5, 6, 9, 10, 12, 15]) keepBitmap[i] = 1;
+  const keepIndex = new Uint8Array(64);
+  for (const i of [2, 40, 63]) keepIndex[i] = 1;
+  return {
+    config: FIXTURE_CONFIG,
+    manifest: buildManifest([{ name: 'dense', shape: [2, 2] }, { name: 'q', shape: [2, 3] }, { name: 'sb', shape: [4, 4] }, { name: 'si', shape: [8, 8] }]),
+    meta: { round: 9, sparsity: 0.5 },
+    tensors: [
+      { name: 'dense', codec: 'fp32', values: Float32Array.from([1, -2, 0.25, 8]) },
+      { name: 'q', codec: 'int8', channelAxis: 1, q: Int8Array.from([127, -127, 0, 5, -5, 64]), scales: Float32Array.from([0.01, 0.02, 0.5]) },
+      { name: 'sb', codec: 'sparse-fp32', keep: keepBitmap, values: Float32Array.from([1, 2, 3, 4, 5, 6, 7, 8]) },
+      { name: 'si', codec: 'sparse-int8', channelAxis: 0, keep: keepIndex, q: Int8Array.from([-1, 2, -3]), scales: Float32Array.from([1, 2, 3, 4, 5, 6, 7, 8]) },
+    ],
+  };
+}
+
+/** encodeConsolidated(fixture()) as written before the three file formats shared one envelope. */
+const OLD_CONSOLIDATED_FILE =
+  'U1RMUQEAAABhAgAAeyJjb25maWciOnsiY2h1bmtCeXRlcyI6NiwiY29udGV4dENodW5rcyI6MTYsImJ5dGVEaW0iOjMyLCJieXRl' +
+  'SGlkZGVuIjo2NCwiYnl0ZUxheWVycyI6MSwiYnl0ZU1peCI6InNsb3RzIiwiZE1vZGVsIjo2NCwiY29yZUxheWVycyI6MiwiaGVh' +
+  'ZHMiOjQsImZmbkhpZGRlbiI6MTI4LCJzaGFyZUZmbiI6dHJ1ZSwiaW5pdFN0ZCI6MC4wMiwibm9ybUVwcyI6MC4wMDAwMX0sIm51' +
+  'bVBhcmFtcyI6OTAsIm1ldGEiOnsicm91bmQiOjksInNwYXJzaXR5IjowLjV9LCJkYXRhTGVuZ3RoIjoxMDksInRlbnNvcnMiOlt7' +
+  'Im5hbWUiOiJkZW5zZSIsInNoYXBlIjpbMiwyXSwiY29kZWMiOiJmcDMyIiwibGVuZ3RoIjoxNn0seyJuYW1lIjoicSIsInNoYXBl' +
+  'IjpbMiwzXSwiY29kZWMiOiJpbnQ4IiwibGVuZ3RoIjoxOCwiY2hhbm5lbEF4aXMiOjF9LHsibmFtZSI6InNiIiwic2hhcGUiOls0' +
+  'LDRdLCJjb2RlYyI6InNwYXJzZS1mcDMyIiwibGVuZ3RoIjozNCwibm56Ijo4LCJsYXlvdXQiOiJiaXRtYXAifSx7Im5hbWUiOiJz' +
+  'aSIsInNoYXBlIjpbOCw4XSwiY29kZWMiOiJzcGFyc2UtaW50OCIsImxlbmd0aCI6NDEsIm5ueiI6MywibGF5b3V0IjoiaW5kZXgx' +
+  'NiIsImNoYW5uZWxBeGlzIjowfV19AACAPwAAAMAAAIA+AAAAQQrXIzwK16M8AAAAP3+BAAX7QGmWAACAPwAAAEAAAEBAAACAQAAA' +
+  'oEAAAMBAAADgQAAAAEECACgAPwAAAIA/AAAAQAAAQEAAAIBAAACgQAAAwEAAAOBAAAAAQf8C/Wm7KYs=';

@@ -1,5 +1,5 @@
 // The consolidated model file (".stlmq"): a pruned and quantized STLM, self-describing and checksummed.
-// Specification: docs/consolidated-format.md. Layout (little-endian, no padding):
+// Specification: docs/consolidated-format.md. Layout (little-endian, no padding; the frame is envelope.ts's):
 //   0   magic: the 4 bytes "STLQ"
 //   4   u32 format version (CONSOLIDATED_FORMAT_VERSION)
 //   8   u32 header length H
@@ -9,7 +9,7 @@
 //   .   u32 CRC-32 of every byte before it
 import { configFromFile, type StlmConfig } from '../config.ts';
 import { buildManifest, checkManifest, manifestSize, type ParamManifest } from '../params.ts';
-import { crc32 } from '../crc32.ts';
+import { decodeEnvelope, encodeEnvelope, type EnvelopeFormat } from '../envelope.ts';
 
 export const CONSOLIDATED_MAGIC = 'STLQ';
 export const CONSOLIDATED_FORMAT_VERSION = 1;
@@ -38,6 +38,14 @@ export interface TensorRecord {
   channelAxis?: 0 | 1;
 }
 
+interface ConsolidatedHeader {
+  config: StlmConfig;
+  numParams: number;
+  meta?: Record<string, unknown>;
+  dataLength: number;
+  tensors: TensorRecord[];
+}
+
 export interface ConsolidatedFile {
   config: StlmConfig;
   manifest: ParamManifest;
@@ -45,8 +53,8 @@ export interface ConsolidatedFile {
   tensors: TensorPayload[];
 }
 
-const FIXED = 12;
 const ERR = 'consolidated file';
+const FORMAT: EnvelopeFormat = { magic: CONSOLIDATED_MAGIC, version: CONSOLIDATED_FORMAT_VERSION, name: ERR, what: 'a consolidated STLM file', align: 1 };
 
 function countKept(keep: Uint8Array): number {
   let n = 0;
@@ -102,22 +110,14 @@ export function encodeConsolidated(f: ConsolidatedFile): Uint8Array {
     offset += rec.length;
     records.push(rec);
   });
-  const header = new TextEncoder().encode(JSON.stringify({
+  const header = JSON.stringify({
     config: f.config, numParams: manifestSize(f.manifest), meta: f.meta, dataLength: offset, tensors: records,
-  }));
+  });
   const starts: number[] = [];
   records.reduce((at, r) => (starts.push(at), at + r.length), 0);
-  const dataStart = FIXED + header.length;
-  const total = dataStart + offset + 4;
-  const out = new Uint8Array(total);
-  const view = new DataView(out.buffer);
-  for (let i = 0; i < 4; i++) out[i] = CONSOLIDATED_MAGIC.charCodeAt(i);
-  view.setUint32(4, CONSOLIDATED_FORMAT_VERSION, true);
-  view.setUint32(8, header.length, true);
-  out.set(header, FIXED);
-  f.tensors.forEach((p, i) => writeSection(out, view, dataStart + starts[i], p, records[i]));
-  view.setUint32(total - 4, crc32(out.subarray(0, total - 4)), true);
-  return out;
+  return encodeEnvelope(FORMAT, header, offset, (data, view) => {
+    f.tensors.forEach((p, i) => writeSection(data, view, starts[i], p, records[i]));
+  });
 }
 
 function writeSection(out: Uint8Array, view: DataView, at: number, p: TensorPayload, rec: TensorRecord): void {
@@ -146,34 +146,16 @@ function writeSection(out: Uint8Array, view: DataView, at: number, p: TensorPayl
 
 /** Reads a consolidated file; refuses a wrong magic, a newer version, a truncated or corrupt file. */
 export function decodeConsolidated(bytes: Uint8Array): ConsolidatedFile {
-  if (!(bytes instanceof Uint8Array)) throw new Error(`${ERR}: expected bytes (Uint8Array)`);
-  if (bytes.length < FIXED + 4) throw new Error(`${ERR}: truncated (${bytes.length} bytes)`);
-  const magic = String.fromCharCode(bytes[0], bytes[1], bytes[2], bytes[3]);
-  if (magic !== CONSOLIDATED_MAGIC) throw new Error(`${ERR}: bad magic "${magic}", not a consolidated STLM file`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const version = view.getUint32(4, true);
-  if (version > CONSOLIDATED_FORMAT_VERSION) {
-    throw new Error(`${ERR}: format version ${version} is newer than this program reads (${CONSOLIDATED_FORMAT_VERSION}); upgrade stlm-swarm to load it`);
-  }
-  if (version < 1) throw new Error(`${ERR}: bad format version ${version}`);
-  const headerLen = view.getUint32(8, true);
-  if (FIXED + headerLen + 4 > bytes.length) throw new Error(`${ERR}: truncated inside the header (${bytes.length} bytes)`);
-  let h: { config: StlmConfig; numParams: number; meta?: Record<string, unknown>; dataLength: number; tensors: TensorRecord[] };
-  try {
-    h = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(FIXED, FIXED + headerLen)));
-  } catch (e) {
-    throw new Error(`${ERR}: header is not valid JSON, the file is corrupt (${(e as Error).message})`);
-  }
-  if (!h || !Number.isInteger(h.dataLength) || h.dataLength < 0 || !Array.isArray(h.tensors)) {
-    throw new Error(`${ERR}: header is missing fields, the file is corrupt`);
-  }
-  const dataStart = FIXED + headerLen;
-  const total = dataStart + h.dataLength + 4;
-  if (bytes.length < total) throw new Error(`${ERR}: truncated (${bytes.length} of ${total} bytes)`);
-  if (bytes.length > total) throw new Error(`${ERR}: ${bytes.length - total} unexpected bytes after the end`);
-  if (crc32(bytes.subarray(0, total - 4)) !== view.getUint32(total - 4, true)) {
-    throw new Error(`${ERR}: checksum mismatch, the file is corrupt`);
-  }
+  const { header, payload: data, view } = decodeEnvelope(FORMAT, bytes, {
+    payloadLength: (header) => {
+      const h = header as Partial<ConsolidatedHeader> | null;
+      if (!h || !Number.isInteger(h.dataLength) || h.dataLength! < 0 || !Array.isArray(h.tensors)) {
+        throw new Error(`${ERR}: header is missing fields, the file is corrupt`);
+      }
+      return h.dataLength!;
+    },
+  });
+  const h = header as ConsolidatedHeader;
   const config = configFromFile(h.config);
   let manifest: ParamManifest;
   try {
@@ -190,7 +172,7 @@ export function decodeConsolidated(bytes: Uint8Array): ConsolidatedFile {
     if (!(Number.isInteger(rec.length) && rec.length >= 0 && at + rec.length <= h.dataLength)) {
       throw new Error(`${ERR}: section of ${rec.name} lies outside the data`);
     }
-    const p = readSection(bytes, view, dataStart + at, rec, manifest[i].size, rec.shape);
+    const p = readSection(data, view, at, rec, manifest[i].size, rec.shape);
     at += rec.length;
     return p;
   });

@@ -1,7 +1,7 @@
 // The tab's training Web Worker (bundled as dist/browser/peer-worker.js, a classic worker). It picks the tfjs
 // backend, holds the model and runs the unchanged peer/core trainer, so a training step (seconds for the
-// small preset) never freezes the page. The page (worker-engine.ts) keeps socket.io and WebRTC and relays
-// protocol messages both ways. Worker globals only: no DOM.
+// small preset) never freezes the page. The page (WorkerEngine in compute-engine.ts) keeps socket.io and
+// WebRTC and relays protocol messages both ways. Worker globals only: no DOM.
 import { encodeMessage, type Message } from '../../protocol/messages.ts';
 import { ProtocolError } from '../../protocol/errors.ts';
 import type { MessageEndpoint } from '../../protocol/transport.ts';

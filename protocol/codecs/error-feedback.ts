@@ -26,9 +26,4 @@ export class ErrorFeedback {
     for (let i = 0; i < this.size; i++) this.residual[i] = corrected[i]! - sent[i]!;
     return payload;
   }
-
-  /** Forgets the residual (e.g. when the model is replaced and old corrections no longer apply). */
-  reset(): void {
-    this.residual.fill(0);
-  }
 }

@@ -3,7 +3,7 @@
 //   [0] magic 0x47 ('G')  [1] codec id  [2] format version  [3] codec parameter (e.g. int8 block size log2)
 //   [4..8) u32 LE vector length   [8..12) u32 LE CRC-32 of header bytes 0..8 followed by the body (bytes 12..end)
 import { ProtocolError } from '../errors.ts';
-import { crc32 } from '../crc32.ts';
+import { crc32 } from '../../common/crc32.ts';
 
 export const CODEC_MAGIC = 0x47;
 export const CODEC_FORMAT_VERSION = 1;

@@ -51,10 +51,6 @@ export function codecByName(name: string): GradientCodec {
   return BY_NAME.get(name)!;
 }
 
-export function codecById(id: number): GradientCodec | undefined {
-  return BY_ID.get(id);
-}
-
 export type DecodeGradientResult = { ok: true; vector: Float32Array; codec: CodecName } | { ok: false; error: ProtocolError };
 
 /** Decodes any codec's payload by the id it carries. Never throws. */

@@ -5,20 +5,21 @@ import path from 'node:path';
 
 /** Folder (layer) -> the layers its non-test files may import (itself included). */
 export const LAYERS: Record<string, string[]> = {
-  model: ['model'],
-  protocol: ['model', 'protocol'],
-  data: ['model', 'data'],
-  'peer/core': ['model', 'protocol', 'peer/core'],
-  'peer/node': ['model', 'protocol', 'peer/core', 'peer/node'],
-  'peer/browser': ['model', 'protocol', 'peer/core', 'peer/browser', 'ui'],
-  ui: ['protocol', 'ui'],
-  dashboard: ['protocol', 'ui', 'dashboard'],
-  coordinator: ['model', 'protocol', 'data', 'coordinator'],
-  cli: ['model', 'protocol', 'data', 'peer/core', 'peer/node', 'coordinator', 'cli'],
+  common: ['common'],
+  model: ['common', 'model'],
+  protocol: ['common', 'model', 'protocol'],
+  data: ['common', 'model', 'data'],
+  'peer/core': ['common', 'model', 'protocol', 'peer/core'],
+  'peer/node': ['common', 'model', 'protocol', 'peer/core', 'peer/node'],
+  'peer/browser': ['common', 'model', 'protocol', 'peer/core', 'peer/browser', 'ui'],
+  ui: ['common', 'protocol', 'ui'],
+  dashboard: ['common', 'protocol', 'ui', 'dashboard'],
+  coordinator: ['common', 'model', 'protocol', 'data', 'coordinator'],
+  cli: ['common', 'model', 'protocol', 'data', 'peer/core', 'peer/node', 'coordinator', 'cli'],
 };
 
 /** Layers that run in a browser (or a Web Worker): no Node built-ins. */
-export const BROWSER_SAFE = ['model', 'protocol', 'peer/core', 'peer/browser', 'ui', 'dashboard'];
+export const BROWSER_SAFE = ['common', 'model', 'protocol', 'peer/core', 'peer/browser', 'ui', 'dashboard'];
 
 const NODE_BUILTINS = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
 

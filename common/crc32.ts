@@ -1,5 +1,8 @@
 // CRC-32 (IEEE 802.3, the zlib/PNG polynomial 0xEDB88320, reflected), slicing-by-8 tables so that
-// checksumming a 64 KiB frame costs far less than sending it. Platform-free.
+// checksumming a 64 KiB frame costs far less than sending it. Platform-free: no Node built-ins, no DOM.
+// The one CRC of the project: protocol/ (frames, codec payloads), model/ (weights and consolidated files)
+// and coordinator/ (optimizer file, checkpoint manifest) all import it from here, the lowest layer, so
+// neither model/ nor protocol/ has to import the other.
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
