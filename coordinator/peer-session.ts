@@ -32,120 +32,150 @@ const JOIN_TIMEOUT_MS = 10_000;
 const CLOSE_DELAY_MS = 200;
 
 export function handleSocket(socket: Socket, ctx: SessionContext): void {
-  const log = ctx.logger.child({ socket: socket.id });
-  let peerId: string | undefined;
-  let link: ReturnType<typeof createCoordinatorLink> | undefined;
-  let transport: MessageTransport | undefined;
-  let closed = false;
+  new PeerSession(socket, ctx).start();
+}
 
-  const emit = (msg: Message) => socket.emit('msg', encodeMessage(msg));
-  const refuse = (code: ErrorCode, message: string) => {
-    if (closed) return;
-    log.warn({ peer: peerId, code }, message);
+/** The session of one socket: before join, then as a peer with a data channel. */
+class PeerSession {
+  private readonly log: Logger;
+  private peerId: string | undefined;
+  private link: ReturnType<typeof createCoordinatorLink> | undefined;
+  private transport: MessageTransport | undefined;
+  private closed = false;
+  private joinTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly ctx: SessionContext,
+  ) {
+    this.log = ctx.logger.child({ socket: socket.id });
+  }
+
+  start(): void {
+    const { socket } = this;
+    this.joinTimer = setTimeout(() => this.refuse('ERR_JOIN_TIMEOUT', `no join message within ${JOIN_TIMEOUT_MS} ms`), JOIN_TIMEOUT_MS);
+    socket.on('disconnect', (reason) => {
+      if (!this.closed) this.log.info({ peer: this.peerId, reason }, 'peer socket closed');
+      this.close();
+    });
+    // Only 'msg' events carrying protocol bytes are allowed on the socket.
+    socket.onAny((event: string) => {
+      if (event !== 'msg') this.refuse('ERR_BAD_MESSAGE', `unexpected socket event "${event}"`);
+    });
+    socket.on('msg', (data: unknown) => this.onSocketMessage(data));
+  }
+
+  private emit(msg: Message): void {
+    this.socket.emit('msg', encodeMessage(msg));
+  }
+
+  private refuse(code: ErrorCode, message: string): void {
+    if (this.closed) return;
+    this.log.warn({ peer: this.peerId, code }, message);
     try {
-      emit({ type: 'error', code, message, fatal: true });
+      this.emit({ type: 'error', code, message, fatal: true });
     } catch {
       // socket already gone
     }
     // The peer leaves the run now; its connections close a moment later, so that the error (on the
     // socket) reaches it before the data channel's close does.
-    close(CLOSE_DELAY_MS);
-  };
-  const close = (linger = 0) => {
-    if (closed) return;
-    closed = true;
-    clearTimeout(joinTimer);
-    if (peerId) ctx.registry.remove(peerId);
-    const l = link;
+    this.close(CLOSE_DELAY_MS);
+  }
+
+  private close(linger = 0): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.joinTimer);
+    if (this.peerId) this.ctx.registry.remove(this.peerId);
+    const l = this.link;
     const end = () => {
       l?.destroy();
-      socket.disconnect(true);
+      this.socket.disconnect(true);
     };
     if (linger > 0) setTimeout(end, linger);
     else end();
-  };
-  const joinTimer = setTimeout(() => refuse('ERR_JOIN_TIMEOUT', `no join message within ${JOIN_TIMEOUT_MS} ms`), JOIN_TIMEOUT_MS);
+  }
 
-  socket.on('disconnect', (reason) => {
-    if (!closed) log.info({ peer: peerId, reason }, 'peer socket closed');
-    close();
-  });
-  // Only 'msg' events carrying protocol bytes are allowed on the socket.
-  socket.onAny((event: string) => {
-    if (event !== 'msg') refuse('ERR_BAD_MESSAGE', `unexpected socket event "${event}"`);
-  });
-  socket.on('msg', (data: unknown) => {
-    if (closed) return;
-    if (!(data instanceof Uint8Array)) return refuse('ERR_BAD_MESSAGE', 'socket messages must be binary protocol messages');
+  private onSocketMessage(data: unknown): void {
+    if (this.closed) return;
+    if (!(data instanceof Uint8Array)) return this.refuse('ERR_BAD_MESSAGE', 'socket messages must be binary protocol messages');
     const decoded = decodeMessage(data);
-    if (!decoded.ok) return refuse(decoded.error.code, `invalid message: ${decoded.error.message}`);
+    if (!decoded.ok) return this.refuse(decoded.error.code, `invalid message: ${decoded.error.message}`);
     const msg = decoded.message;
-    if (!peerId) {
-      if (msg.type !== 'join') return refuse('ERR_NOT_JOINED', `expected "join", got "${msg.type}"`);
-      return onJoin(msg);
+    if (!this.peerId) {
+      if (msg.type !== 'join') return this.refuse('ERR_NOT_JOINED', `expected "join", got "${msg.type}"`);
+      return this.onJoin(msg);
     }
     if (msg.type === 'signal') {
-      link?.signal(msg.data as SimplePeer.SignalData);
+      this.link?.signal(msg.data as SimplePeer.SignalData);
       return;
     }
-    if (msg.type === 'leave') return close();
+    if (msg.type === 'leave') return this.close();
     // Heartbeats may also come over the socket before the data channel opens.
-    if (msg.type === 'heartbeat') return ctx.registry.touch(peerId);
-    refuse('ERR_UNEXPECTED', `"${msg.type}" is not allowed on the signaling socket`);
-  });
+    if (msg.type === 'heartbeat') return this.ctx.registry.touch(this.peerId);
+    this.refuse('ERR_UNEXPECTED', `"${msg.type}" is not allowed on the signaling socket`);
+  }
 
-  function onJoin(msg: MessageOf<'join'>): void {
-    clearTimeout(joinTimer);
+  private onJoin(msg: MessageOf<'join'>): void {
+    const { ctx } = this;
+    clearTimeout(this.joinTimer);
     if (msg.protocolVersion !== PROTOCOL_VERSION) {
-      return refuse(
+      return this.refuse(
         'ERR_PROTOCOL_VERSION',
         `protocol version ${msg.protocolVersion} is not supported; this coordinator speaks version ${PROTOCOL_VERSION}`,
       );
     }
-    if (!sameToken(msg.token, ctx.token)) return refuse('ERR_TOKEN', 'wrong or missing join token');
+    if (!sameToken(msg.token, ctx.token)) return this.refuse('ERR_TOKEN', 'wrong or missing join token');
     const id = randomUUID().slice(0, 8);
-    peerId = id;
+    this.peerId = id;
     const peerLink: PeerLink<Message> = {
       send: (m) => {
-        if (closed || !transport) throw new Error('the data channel is not open');
-        void transport.send(m);
+        if (this.closed || !this.transport) throw new Error('the data channel is not open');
+        void this.transport.send(m);
       },
-      close: (code, reason) => refuse(code, reason),
+      close: (code, reason) => this.refuse(code, reason),
     };
-    const entry = ctx.registry.add({
+    ctx.registry.add({
       id, kind: msg.kind, backend: msg.backend, threads: msg.capabilities?.threads, backendStepMs: msg.capabilities?.backendStepMs,
       link: peerLink,
     });
-    log.info({ peer: id, kind: msg.kind, backend: msg.backend }, 'peer joined; connecting WebRTC');
-    emit({ type: 'welcome', peerId: id, ...ctx.welcome });
-    link = createCoordinatorLink({
-      iceServers: ctx.iceServers,
-      openTimeoutMs: ctx.dataChannelTimeoutMs,
+    this.log.info({ peer: id, kind: msg.kind, backend: msg.backend }, 'peer joined; connecting WebRTC');
+    this.emit({ type: 'welcome', peerId: id, ...ctx.welcome });
+    this.connectDataChannel(id);
+  }
+
+  /** WebRTC to the peer; once its data channel opens, the peer is admitted and gets the model. */
+  private connectDataChannel(id: string): void {
+    const link = createCoordinatorLink({
+      iceServers: this.ctx.iceServers,
+      openTimeoutMs: this.ctx.dataChannelTimeoutMs,
       sendSignal: (signal) => {
-        if (!closed) emit({ type: 'signal', data: signal });
+        if (!this.closed) this.emit({ type: 'signal', data: signal });
       },
     });
-    const peer = link.peer;
+    this.link = link;
     link.opened.then(
       () => {
-        if (closed) return;
-        const channel = new MessageTransport(fromSimplePeer(peer));
-        transport = channel;
-        channel.onMessage((m) => onChannelMessage(m));
-        channel.onInvalid((err) => refuse(err.code, `invalid message on the data channel: ${err.message}`));
-        peer.on('close', () => {
-          if (!closed) log.info({ peer: id }, 'data channel closed');
-          close();
+        if (this.closed) return;
+        const channel = new MessageTransport(fromSimplePeer(link.peer));
+        this.transport = channel;
+        channel.onMessage((m) => this.onChannelMessage(m));
+        channel.onInvalid((err) => this.refuse(err.code, `invalid message on the data channel: ${err.message}`));
+        link.peer.on('close', () => {
+          if (!this.closed) this.log.info({ peer: id }, 'data channel closed');
+          this.close();
         });
-        log.info({ peer: id }, 'data channel open; sending the model');
-        ctx.loop.admit(entry);
+        this.log.info({ peer: id }, 'data channel open; sending the model');
+        const entry = this.ctx.registry.get(id);
+        if (entry) this.ctx.loop.admit(entry);
       },
-      (err: LinkError) => refuse(err.code ?? 'ERR_WEBRTC', err.message),
+      (err: LinkError) => this.refuse(err.code ?? 'ERR_WEBRTC', err.message),
     );
   }
 
-  function onChannelMessage(msg: Message): void {
-    if (closed || !peerId) return;
+  private onChannelMessage(msg: Message): void {
+    const { ctx, peerId, log } = this;
+    if (this.closed || !peerId) return;
     const entry = ctx.registry.get(peerId);
     if (!entry) return;
     ctx.registry.touch(peerId);
@@ -170,16 +200,15 @@ export function handleSocket(socket: Socket, ctx: SessionContext): void {
         // The peer could not finish its assignment (e.g. a non-finite gradient): its batch goes back now.
         log.warn({ peer: peerId, code: msg.code }, msg.message);
         ctx.registry.recordRejection(peerId, msg.code);
-        if (msg.fatal) {
-          close();
-        } else ctx.loop.abandon(peerId);
+        if (msg.fatal) this.close();
+        else ctx.loop.abandon(peerId);
         return;
       case 'leave':
         log.info({ peer: peerId, reason: msg.reason }, 'peer left');
-        close();
+        this.close();
         return;
       default:
-        refuse('ERR_UNEXPECTED', `"${msg.type}" is not allowed from a peer on the data channel`);
+        this.refuse('ERR_UNEXPECTED', `"${msg.type}" is not allowed from a peer on the data channel`);
     }
   }
 }
