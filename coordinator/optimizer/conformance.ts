@@ -73,97 +73,106 @@ function badStates(s: OptimizerState): Array<{ what: string; state: OptimizerSta
 export function runOptimizerConformance(o: OptimizerConformanceOptions): void {
   const kind = o.create(0).kind;
   describe(`optimizer conformance: ${kind}`, () => {
-    it('is a registered kind and exports a state of its kind', () => {
-      expect(OPTIMIZER_KINDS).toContain(kind);
-      expect(o.create(SIZE).exportState().kind).toBe(kind);
-    });
+    steppingCases(o, kind);
+    refusalCases(o);
+  });
+}
 
-    it('steps deterministically, moves the weights, reports a finite rate and leaves the update untouched', () => {
-      const [a, b] = [o.create(SIZE), o.create(SIZE)];
-      const start = vector(SIZE, 99, 1);
-      const [wa, wb] = [start.slice(), start.slice()];
-      const update = vector(SIZE, 5);
-      const given = update.slice();
-      const info = a.step(wa, update, 0);
-      expect(Number.isFinite(info.lr) && info.lr > 0).toBe(true);
-      expect(bits(update)).toEqual(bits(given));
-      expect(bits(wa)).not.toEqual(bits(start));
-      b.step(wb, given, 0);
-      steps(a, wa, 3, 1);
-      steps(b, wb, 3, 1);
+/** What it does: its kind, deterministic steps, state round trips that continue bit for bit. */
+function steppingCases(o: OptimizerConformanceOptions, kind: string): void {
+  it('is a registered kind and exports a state of its kind', () => {
+    expect(OPTIMIZER_KINDS).toContain(kind);
+    expect(o.create(SIZE).exportState().kind).toBe(kind);
+  });
+
+  it('steps deterministically, moves the weights, reports a finite rate and leaves the update untouched', () => {
+    const [a, b] = [o.create(SIZE), o.create(SIZE)];
+    const start = vector(SIZE, 99, 1);
+    const [wa, wb] = [start.slice(), start.slice()];
+    const update = vector(SIZE, 5);
+    const given = update.slice();
+    const info = a.step(wa, update, 0);
+    expect(Number.isFinite(info.lr) && info.lr > 0).toBe(true);
+    expect(bits(update)).toEqual(bits(given));
+    expect(bits(wa)).not.toEqual(bits(start));
+    b.step(wb, given, 0);
+    steps(a, wa, 3, 1);
+    steps(b, wb, 3, 1);
+    expect(bits(wb)).toEqual(bits(wa));
+    expect(stateBits(b.exportState())).toEqual(stateBits(a.exportState()));
+  });
+
+  const roundTrips: Array<[string, (s: OptimizerState) => OptimizerState]> = [
+    ['exportState → importState', (s) => s],
+    ['optimizer.bin', (s) => decodeOptimizerFile(encodeOptimizerFile(s))],
+  ];
+  for (const [via, carry] of roundTrips) {
+    it(`continues bit-identically after its state goes through ${via}`, () => {
+      const a = o.create(SIZE);
+      const wa = vector(SIZE, 7, 1);
+      steps(a, wa, 3, 0);
+      const b = o.create(SIZE);
+      b.importState(carry(a.exportState()));
+      expect(stateBits(b.exportState())).toEqual(stateBits(a.exportState()));
+      const wb = wa.slice();
+      steps(a, wa, 4, 3);
+      steps(b, wb, 4, 3);
       expect(bits(wb)).toEqual(bits(wa));
       expect(stateBits(b.exportState())).toEqual(stateBits(a.exportState()));
     });
+  }
 
-    const roundTrips: Array<[string, (s: OptimizerState) => OptimizerState]> = [
-      ['exportState → importState', (s) => s],
-      ['optimizer.bin', (s) => decodeOptimizerFile(encodeOptimizerFile(s))],
-    ];
-    for (const [via, carry] of roundTrips) {
-      it(`continues bit-identically after its state goes through ${via}`, () => {
-        const a = o.create(SIZE);
-        const wa = vector(SIZE, 7, 1);
-        steps(a, wa, 3, 0);
-        const b = o.create(SIZE);
-        b.importState(carry(a.exportState()));
-        expect(stateBits(b.exportState())).toEqual(stateBits(a.exportState()));
-        const wb = wa.slice();
-        steps(a, wa, 4, 3);
-        steps(b, wb, 4, 3);
-        expect(bits(wb)).toEqual(bits(wa));
-        expect(stateBits(b.exportState())).toEqual(stateBits(a.exportState()));
-      });
+  it('exports and imports copies, never its own arrays', () => {
+    const a = o.create(SIZE);
+    steps(a, vector(SIZE, 3, 1), 2, 0);
+    const exported = a.exportState();
+    const before = stateBits(exported);
+    const b = o.create(SIZE);
+    b.importState(exported);
+    for (const k of arrayFields(exported)) (exported as unknown as Record<string, Float32Array>)[k]!.fill(9);
+    expect(stateBits(a.exportState())).toEqual(before);
+    expect(stateBits(b.exportState())).toEqual(before);
+  });
+}
+
+/** What it refuses, keeping its weights and state; and the empty model. */
+function refusalCases(o: OptimizerConformanceOptions): void {
+  it('refuses NaN and ±Infinity in an update, with weights and state untouched', () => {
+    const opt = o.create(SIZE);
+    const w = vector(SIZE, 11, 1);
+    steps(opt, w, 2, 0);
+    const [wBefore, sBefore] = [bits(w), stateBits(opt.exportState())];
+    for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]) {
+      const update = vector(SIZE, 12);
+      update[42] = bad;
+      expect(() => opt.step(w, update, 2)).toThrow(/NaN or Infinity/);
     }
+    expect(bits(w)).toEqual(wBefore);
+    expect(stateBits(opt.exportState())).toEqual(sBefore);
+  });
 
-    it('exports and imports copies, never its own arrays', () => {
-      const a = o.create(SIZE);
-      steps(a, vector(SIZE, 3, 1), 2, 0);
-      const exported = a.exportState();
-      const before = stateBits(exported);
-      const b = o.create(SIZE);
-      b.importState(exported);
-      for (const k of arrayFields(exported)) (exported as unknown as Record<string, Float32Array>)[k]!.fill(9);
-      expect(stateBits(a.exportState())).toEqual(before);
-      expect(stateBits(b.exportState())).toEqual(before);
-    });
+  it('refuses weights or an update of the wrong length', () => {
+    const opt = o.create(SIZE);
+    expect(() => opt.step(new Float32Array(SIZE + 1), vector(SIZE + 1, 1), 0)).toThrow(new RegExp(`expected ${SIZE}`));
+    expect(() => opt.step(new Float32Array(SIZE), vector(SIZE - 1, 1), 0)).toThrow(new RegExp(`expected ${SIZE}`));
+  });
 
-    it('refuses NaN and ±Infinity in an update, with weights and state untouched', () => {
-      const opt = o.create(SIZE);
-      const w = vector(SIZE, 11, 1);
-      steps(opt, w, 2, 0);
-      const [wBefore, sBefore] = [bits(w), stateBits(opt.exportState())];
-      for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]) {
-        const update = vector(SIZE, 12);
-        update[42] = bad;
-        expect(() => opt.step(w, update, 2)).toThrow(/NaN or Infinity/);
-      }
-      expect(bits(w)).toEqual(wBefore);
-      expect(stateBits(opt.exportState())).toEqual(sBefore);
-    });
+  it('refuses a state with NaN/±Infinity, a wrong length, a bad step count or another kind, keeping its own', () => {
+    const opt = o.create(SIZE);
+    steps(opt, vector(SIZE, 13, 1), 2, 0);
+    const good = opt.exportState();
+    const before = stateBits(good);
+    const cases = badStates(good);
+    expect(cases.length).toBeGreaterThan(5);
+    for (const c of cases) expect(() => opt.importState(c.state), c.what).toThrow(c.error);
+    expect(stateBits(opt.exportState())).toEqual(before);
+  });
 
-    it('refuses weights or an update of the wrong length', () => {
-      const opt = o.create(SIZE);
-      expect(() => opt.step(new Float32Array(SIZE + 1), vector(SIZE + 1, 1), 0)).toThrow(new RegExp(`expected ${SIZE}`));
-      expect(() => opt.step(new Float32Array(SIZE), vector(SIZE - 1, 1), 0)).toThrow(new RegExp(`expected ${SIZE}`));
-    });
-
-    it('refuses a state with NaN/±Infinity, a wrong length, a bad step count or another kind, keeping its own', () => {
-      const opt = o.create(SIZE);
-      steps(opt, vector(SIZE, 13, 1), 2, 0);
-      const good = opt.exportState();
-      const before = stateBits(good);
-      const cases = badStates(good);
-      expect(cases.length).toBeGreaterThan(5);
-      for (const c of cases) expect(() => opt.importState(c.state), c.what).toThrow(c.error);
-      expect(stateBits(opt.exportState())).toEqual(before);
-    });
-
-    it('works on zero parameters', () => {
-      const opt = o.create(0);
-      expect(Number.isFinite(opt.step(new Float32Array(0), new Float32Array(0), 0).lr)).toBe(true);
-      const back = o.create(0);
-      back.importState(decodeOptimizerFile(encodeOptimizerFile(opt.exportState())));
-      expect(stateBits(back.exportState())).toEqual(stateBits(opt.exportState()));
-    });
+  it('works on zero parameters', () => {
+    const opt = o.create(0);
+    expect(Number.isFinite(opt.step(new Float32Array(0), new Float32Array(0), 0).lr)).toBe(true);
+    const back = o.create(0);
+    back.importState(decodeOptimizerFile(encodeOptimizerFile(opt.exportState())));
+    expect(stateBits(back.exportState())).toEqual(stateBits(opt.exportState()));
   });
 }
