@@ -14,7 +14,7 @@ import path from 'node:path';
 import pino from 'pino';
 import { loadSettings } from '../coordinator/config.ts';
 import { startCoordinator } from '../coordinator/server.ts';
-import type { RoundDetail } from '../coordinator/training-loop.ts';
+import type { RoundDetail } from '../coordinator/round-detail.ts';
 import type { RoundRecord } from '../protocol/status.ts';
 import { loadCorpus } from '../data/corpus.ts';
 import { DEFAULT_PRESET, resolveConfig, type PresetName } from '../model/config.ts';

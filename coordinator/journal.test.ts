@@ -2,7 +2,7 @@
 // figures attached to their checkpoint, and a saved history that continues after a resume.
 import { describe, expect, it } from 'vitest';
 import { RunJournal } from './journal.ts';
-import type { RoundDetail } from './training-loop.ts';
+import type { RoundDetail } from './round-detail.ts';
 
 const detail = { waitMs: 30, aggregateMs: 5, broadcastMs: 2, accepted: [{ computeMs: 20, encodeMs: 4 }] } as unknown as RoundDetail;
 const record = (round: number) => ({ round, version: round, loss: 2, bytes: 100, peers: 1, rejected: 0, durationMs: 40, at: '' });

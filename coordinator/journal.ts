@@ -3,7 +3,7 @@
 // continues; /api/status shows them.
 import type { CheckpointRecord, CoordinatorStatus, RoundRecord } from '../protocol/status.ts';
 import { roundTiming } from './status.ts';
-import type { RoundDetail } from './training-loop.ts';
+import type { RoundDetail } from './round-detail.ts';
 
 /** Rounds kept (and saved in checkpoints); /api/status shows the last STATUS_ROUNDS of them. */
 const RECENT_ROUNDS = 200;

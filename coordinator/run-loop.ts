@@ -9,7 +9,8 @@ import type { createMetrics } from './metrics.ts';
 import type { PeerRegistry } from './peer-registry.ts';
 import type { OpenedRun } from './run-open.ts';
 import type { RunCheckpoints } from './run-checkpoints.ts';
-import { TrainingLoop, type RoundDetail } from './training-loop.ts';
+import { TrainingLoop } from './training-loop.ts';
+import type { RoundDetail } from './round-detail.ts';
 
 /** A peer whose results keep failing screening is dropped after this many in a row. */
 export const MAX_REJECTIONS_IN_A_ROW = 3;

@@ -16,7 +16,8 @@ import { roundLoop } from './run-loop.ts';
 import { RunCheckpoints } from './run-checkpoints.ts';
 import { runStatus } from './run-status.ts';
 import type { TrainingState } from './training-state.ts';
-import type { RoundDetail, TrainingLoop } from './training-loop.ts';
+import type { TrainingLoop } from './training-loop.ts';
+import type { RoundDetail } from './round-detail.ts';
 import { validationBitsPerByte } from './validation.ts';
 
 export interface Run {

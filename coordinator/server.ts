@@ -11,7 +11,7 @@ import { PeerRegistry } from './peer-registry.ts';
 import { handleSocket } from './peer-session.ts';
 import { createWebRouter } from './web.ts';
 import { createRun, MAX_REJECTIONS_IN_A_ROW, type Run } from './run.ts';
-import type { RoundDetail } from './training-loop.ts';
+import type { RoundDetail } from './round-detail.ts';
 import type { RoundRecord } from '../protocol/status.ts';
 
 export interface StartOptions {

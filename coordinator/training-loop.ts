@@ -10,7 +10,9 @@
 import type { Logger } from 'pino';
 import type { Message } from '../protocol/messages.ts';
 import type { PeerEntry, PeerRegistry } from './peer-registry.ts';
-import { RoundCollector, type RoundAssignment } from './round-collector.ts';
+import type { RoundCollector } from './round-collector.ts';
+import { assignRound, type ResultPayload, type SentRound } from './round-assignment.ts';
+import type { RoundDetail } from './round-detail.ts';
 import type { Dataset } from '../data/dataset.ts';
 import type { DeadlineEstimator } from './deadline.ts';
 import { screenResults } from './screen-results.ts';
@@ -19,9 +21,6 @@ import { rejectResult } from './rejection-policy.ts';
 import type { TrainingState } from './training-state.ts';
 import type { RoundRecord } from '../protocol/status.ts';
 import { broadcastCodecFor, ModelBroadcast } from './model-broadcast.ts';
-
-/** A peer may claim up to 1024 threads; it gets at most this many batches a round. */
-const MAX_BATCHES_PER_THREADED_PEER = 8;
 
 export interface TrainingLoopOptions {
   state: TrainingState;
@@ -46,42 +45,6 @@ export interface TrainingLoopOptions {
   afterStep?(): void;
 }
 
-/** Per-round facts for logs, tests and the benchmark. */
-export interface RoundDetail {
-  assigned: Array<{ peerId: string; batchIds: number[] }>;
-  accepted: Array<{
-    peerId: string;
-    batchIds: number[];
-    /** The examples of those batches, in order (tests replay them in a single process). */
-    examples: Uint8Array[];
-    bytes: number;
-    loss: number;
-    computeMs: number;
-    encodeMs: number;
-  }>;
-  rejected: Array<{ peerId: string; reason: string }>;
-  /** Wall time: waiting for results (compute + encode + transfer), aggregating + stepping, broadcasting. */
-  waitMs: number;
-  aggregateMs: number;
-  broadcastMs: number;
-  /** Bytes sent to peers (assignments + model states) and received (results) this round. */
-  wireBytesOut: number;
-  wireBytesIn: number;
-}
-
-/** A round's assignments as sent: who owes which batches (and examples), collected until the deadline. */
-interface SentRound {
-  collector: RoundCollector<ResultPayload>;
-  assignments: Map<string, RoundAssignment>;
-  examplesOf: Map<string, Uint8Array[]>;
-  deadlineMs: number;
-}
-
-interface ResultPayload {
-  gradient: Uint8Array;
-  computeMs: number;
-  encodeMs: number;
-}
 
 export class TrainingLoop {
   private collector: RoundCollector<ResultPayload> | undefined;
@@ -190,7 +153,11 @@ export class TrainingLoop {
     const detail: RoundDetail = {
       assigned: [], accepted: [], rejected: [], waitMs: 0, aggregateMs: 0, broadcastMs: 0, wireBytesOut: 0, wireBytesIn: 0,
     };
-    const sent = this.assign(peers, detail);
+    const sent = assignRound({
+      ...this.o, peers, detail,
+      // Registered before sending, so that a peer dropped from here on is dropped from this round too.
+      register: (collector) => (this.collector = collector),
+    });
     const t0 = Date.now();
     await sent.collector.wait(sent.deadlineMs);
     this.collector = undefined;
@@ -225,48 +192,6 @@ export class TrainingLoop {
       'round',
     );
     await this.o.afterRound?.(record, detail);
-  }
-
-  /** Gives every peer its distinct batches of the current version; returns what each one owes and by when. */
-  private assign(peers: PeerEntry<Message>[], detail: RoundDetail): SentRound {
-    const { state, dataset, registry, logger } = this.o;
-    const round = state.round;
-    const version = state.version;
-    const assignments = new Map<string, RoundAssignment>();
-    const examplesOf = new Map<string, Uint8Array[]>();
-    const collector = new RoundCollector<ResultPayload>(round, version, assignments);
-    let deadlineMs = 0;
-    const steps = Math.max(1, this.o.localSteps);
-    const lr = state.innerLearningRate();
-    for (const p of peers) {
-      const batches = [];
-      let maxBytes = 0;
-      // A multi-threaded peer trains one batch per thread in one gradient, as that many one-thread peers would.
-      const count = steps > 1 ? steps : Math.min(MAX_BATCHES_PER_THREADED_PEER, p.threads);
-      for (let h = 0; h < count; h++) {
-        const b = dataset.nextBatch(this.o.batchSize);
-        batches.push({ batchId: b.batchId, examples: b.examples });
-        // A peer cannot claim more scored bytes than its examples hold (plus one end-of-document each).
-        for (const ex of b.examples) maxBytes += ex.length + 1;
-      }
-      const batchIds = batches.map((b) => b.batchId);
-      assignments.set(p.id, { batchIds, maxBytes });
-      examplesOf.set(p.id, batches.flatMap((b) => b.examples));
-      detail.assigned.push({ peerId: p.id, batchIds });
-      deadlineMs = Math.max(deadlineMs, this.o.deadline.deadlineMs(p.id, maxBytes));
-      const msg: Message = { type: 'assignment', round, version, batches, lr, localSteps: steps, roundPeers: peers.length };
-      for (const b of batches) for (const ex of b.examples) detail.wireBytesOut += ex.length;
-      // Registered before sending, so that a peer dropped from here on is dropped from this round too.
-      this.collector = collector;
-      try {
-        p.link.send(msg);
-      } catch (e) {
-        logger.warn({ peer: p.id, err: (e as Error).message }, 'could not send assignment; dropping peer');
-        registry.remove(p.id);
-      }
-    }
-    this.collector = collector;
-    return { collector, assignments, examplesOf, deadlineMs };
   }
 
   /** Decodes, then screens: NaN/Inf, wrong length and norm outliers are rejected and counted per peer; the

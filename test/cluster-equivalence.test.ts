@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadSettings } from '../coordinator/config.ts';
 import { startCoordinator, type RunningCoordinator } from '../coordinator/server.ts';
-import type { RoundDetail } from '../coordinator/training-loop.ts';
+import type { RoundDetail } from '../coordinator/round-detail.ts';
 import type { RoundRecord } from '../protocol/status.ts';
 import { startNodePeer, type NodePeerHandle } from '../peer/node/node-peer.ts';
 import { StlmModel } from '../model/stlm.ts';
