@@ -146,6 +146,55 @@ describe('CheckpointStore', () => {
     expect((await store.load(dir)).consolidation).toEqual({ sparsity: 0.5, file: 'model.stlmc' });
   });
 
+  it('keeps a leased checkpoint through pruning, and prunes it once released', async () => {
+    const dir = freshDir();
+    const { store } = quietStore(dir, 2);
+    const first = await store.save(state(1));
+    const a = store.lease(first);
+    const b = store.lease(first);
+    for (const r of [2, 3, 4]) await store.save(state(r));
+    expect((await store.list()).map((e) => e.round)).toEqual([1, 3, 4]);
+    await a.release();
+    await a.release(); // a second release does nothing: b still holds it
+    expect((await store.list()).map((e) => e.round)).toEqual([1, 3, 4]);
+    await b.release();
+    expect((await store.list()).map((e) => e.round)).toEqual([3, 4]);
+  });
+
+  it('a same-round save waits for the lease, and saves after it wait behind it', async () => {
+    const dir = freshDir();
+    const { store } = quietStore(dir);
+    const three = await store.save(state(3));
+    const lease = store.lease(three);
+    const settled: number[] = [];
+    const again = store.save({ ...state(3), state: { ...state(3).state, bytesProcessed: 42 } }).then((p) => (settled.push(3), p));
+    const next = store.save(state(4)).then((p) => (settled.push(4), p));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(settled).toEqual([]);
+    expect((await store.load(three)).state.bytesProcessed).toBe(3000);
+    expect((await store.list()).map((e) => e.round)).toEqual([3]);
+    await lease.release();
+    expect(await again).toBe(three);
+    await next;
+    expect(settled).toEqual([3, 4]);
+    const replaced = await store.load(three);
+    expect(replaced.state.bytesProcessed).toBe(42);
+    expect(replaced.consolidation).toBeUndefined(); // the new checkpoint is not the one consolidated
+    expect(readdirSync(dir).sort()).toEqual(['ckpt-00000003', 'ckpt-00000004', 'latest']);
+  });
+
+  it('withLease releases however its function ends', async () => {
+    const dir = freshDir();
+    const { store } = quietStore(dir, 1);
+    const first = await store.save(state(1));
+    await expect(store.withLease(first, async () => {
+      await store.save(state(2));
+      expect((await store.list()).map((e) => e.round)).toEqual([1, 2]);
+      throw new Error('consolidation failed');
+    })).rejects.toThrow(/consolidation failed/);
+    expect((await store.list()).map((e) => e.round)).toEqual([2]);
+  });
+
   it('refuses weights that do not fit the config', async () => {
     const { store } = quietStore(freshDir());
     const s = state(1);

@@ -7,13 +7,26 @@
 // is renamed into place (atomic on one file system), then the `latest` pointer file is replaced the same way.
 // A reader ignores temp directories, and `latest()` loads the newest directory that passes every check, so a
 // torn or corrupt newest checkpoint costs only the rounds since the one before it.
+//
+// Two queues. Saves run one at a time, in call order, so the last save of a round wins and `latest` names the
+// last one written. Every file operation (a save's writing, its swap into place, the writes into a leased
+// checkpoint, pruning after a release) runs one at a time on a second queue, which a waiting save does not hold.
+//
+// Leases (checkpoint-lease.ts): whoever reads a checkpoint beside the saves holds a lease on it. Pruning skips
+// a leased directory; once its last lease ends it is pruned if it is no longer among the newest `keep`. A save
+// of the same round, which would replace a leased directory, writes its temp directory and then waits for the
+// release before swapping it in; saves after it wait behind it. The file queue stays free meanwhile, so the
+// lease holder's own writes (setConsolidation) never wait for that save. Leases live in
+// this process: a `stlm consolidate` beside a running coordinator is not seen by it.
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { TMP_PREFIX, syncDir, tempName, writeFileAtomic, writeFileDurable } from './atomic-file.ts';
 import { encodeCheckpoint, loadCheckpoint, stateWithConsolidation, type CheckpointState, type LoadedCheckpoint } from './checkpoint-files.ts';
 import { LATEST_POINTER, STATE_FILE, checkpointName, isRunDir, resolveCheckpointDir, resolveModelFile, storedRound } from './checkpoint-layout.ts';
+import { CheckpointLeases, type CheckpointLease } from './checkpoint-lease.ts';
 
 export type { CheckpointHistory, CheckpointState, LoadedCheckpoint } from './checkpoint-files.ts';
+export type { CheckpointLease } from './checkpoint-lease.ts';
 
 export interface CheckpointEntry {
   name: string;
@@ -46,8 +59,11 @@ export class CheckpointStore {
   readonly runDir: string;
   readonly keep: number;
   private readonly warn: (message: string) => void;
-  /** Saves run one at a time (periodic, admin and shutdown saves may overlap). */
   private readonly saves = serial();
+  private readonly files = serial();
+  private readonly leases = new CheckpointLeases(() => this.pruneIfOwed());
+  /** A prune skipped a leased directory; the next release prunes again. */
+  private pruneOwed = false;
 
   constructor(runDir: string, opts: CheckpointStoreOptions = {}) {
     if (typeof runDir !== 'string' || runDir.length === 0) throw new Error('CheckpointStore: runDir must be a non-empty path');
@@ -58,13 +74,10 @@ export class CheckpointStore {
     this.warn = opts.warn ?? ((m) => console.warn(m));
   }
 
-  /** Writes a checkpoint atomically; returns its directory. Saving the same round twice replaces it. */
+  /** Writes a checkpoint atomically; returns its directory. Saving the same round twice replaces it, once no
+   * lease holds it. */
   save(s: CheckpointState): Promise<string> {
-    return this.saves(async () => {
-      const staged = await this.stage(s);
-      await this.install(staged);
-      return staged.final;
-    });
+    return this.saves(() => this.saveNow(s));
   }
 
   /** Checkpoint directories (complete or not), oldest first. Temp directories are not listed. */
@@ -102,10 +115,34 @@ export class CheckpointStore {
     return loadCheckpoint(dir);
   }
 
+  /** Holds the checkpoint in `dir` against pruning and replacement until released (module comment). */
+  lease(dir: string): CheckpointLease {
+    return this.leases.take(dir);
+  }
+
+  /** Runs `fn` under a lease on `dir`, released however `fn` ends. */
+  async withLease<T>(dir: string, fn: (lease: CheckpointLease) => Promise<T>): Promise<T> {
+    const lease = this.lease(dir);
+    try {
+      return await fn(lease);
+    } finally {
+      await lease.release();
+    }
+  }
+
   /** Records the consolidation result in a checkpoint's state.json (atomic replace). */
   async setConsolidation(dir: string, consolidation: unknown): Promise<void> {
-    const state = await stateWithConsolidation(dir, consolidation);
-    if (state !== null) await writeFileAtomic(path.join(dir, STATE_FILE), state);
+    return this.files(async () => {
+      const state = await stateWithConsolidation(dir, consolidation);
+      if (state !== null) await writeFileAtomic(path.join(dir, STATE_FILE), state);
+    });
+  }
+
+  private async saveNow(s: CheckpointState): Promise<string> {
+    const staged = await this.files(() => this.stage(s));
+    // Its directory leased: wait for the release and try again (it may have been leased anew meanwhile).
+    while (!(await this.files(() => this.install(staged)))) await this.leases.free(staged.final);
+    return staged.final;
   }
 
   /** Writes the checkpoint into a temp directory beside its final one. */
@@ -126,8 +163,9 @@ export class CheckpointStore {
     return staged;
   }
 
-  /** Swaps a staged checkpoint into place, points `latest` at it and prunes. */
-  private async install(staged: Staged): Promise<void> {
+  /** Swaps a staged checkpoint into place, points `latest` at it and prunes; false while its directory is leased. */
+  private async install(staged: Staged): Promise<boolean> {
+    if (this.leases.isHeld(staged.final)) return false;
     try {
       await this.replaceDir(staged.tmp, staged.final);
     } catch (e) {
@@ -136,6 +174,7 @@ export class CheckpointStore {
     }
     await this.writeLatestPointer(staged.name);
     await this.prune();
+    return true;
   }
 
   private async replaceDir(tmp: string, final: string): Promise<void> {
@@ -158,9 +197,21 @@ export class CheckpointStore {
     await writeFileAtomic(path.join(this.runDir, LATEST_POINTER), `${name}\n`);
   }
 
+  /** Removes all but the newest `keep` checkpoints, except leased ones (they go after their release). */
   private async prune(): Promise<void> {
     const entries = await this.list();
-    for (const e of entries.slice(0, Math.max(0, entries.length - this.keep))) await rm(e.path, { recursive: true, force: true });
+    const old = entries.slice(0, Math.max(0, entries.length - this.keep));
+    this.pruneOwed = false;
+    for (const e of old) {
+      if (this.leases.isHeld(e.path)) this.pruneOwed = true;
+      else await rm(e.path, { recursive: true, force: true });
+    }
+  }
+
+  /** Called when a directory's last lease ends; a failure is warned about (the next save prunes again). */
+  private async pruneIfOwed(): Promise<void> {
+    if (!this.pruneOwed) return;
+    await this.files(() => this.prune()).catch((e: Error) => this.warn(`pruning after a lease ended failed: ${e.message}`));
   }
 
   /** Temp entries of another process (one killed mid-save) are garbage; this process's are in use. */
