@@ -38,7 +38,7 @@ export function register(program: Command): void {
       if (o.scope !== 'per-tensor' && o.scope !== 'global') throw new Error(`--scope must be per-tensor or global, got "${o.scope}"`);
       await setupBackend(o.backend as BackendName);
       const dir = await CheckpointStore.resolveCheckpointDir(target);
-      const r = await consolidateCheckpoint(dir, {
+      const r = await consolidateCheckpoint(CheckpointStore.of(dir), dir, {
         sparsity, quant: o.quant, scope: o.scope, pruneEmbedding: o.pruneEmbedding, out: o.out, corpus: o.corpus,
         maxValidation: o.maxExamples === undefined ? undefined : positiveInt('max-examples', o.maxExamples),
       });

@@ -12,11 +12,11 @@ import { crc32 } from '../common/crc32.ts';
 import { configFromFile, type StlmConfig } from '../model/config.ts';
 import { modelManifest } from '../model/layout.ts';
 import { sameManifest, type ParamManifest } from '../model/params.ts';
-import { decodeWeightsFile, encodeWeightsFile } from '../model/weights-file.ts';
+import { decodeWeightsFile, encodeWeightsFile, type WeightsFile } from '../model/weights-file.ts';
 import type { DatasetCursor } from '../data/dataset.ts';
 import type { RoundRecord } from '../protocol/status.ts';
 import { decodeOptimizerFile, encodeOptimizerFile, type OptimizerState } from './optimizer/index.ts';
-import { OPTIMIZER_FILE, STATE_FILE, WEIGHTS_FILE } from './checkpoint-layout.ts';
+import { OPTIMIZER_FILE, STATE_FILE, WEIGHTS_FILE, namedRound } from './checkpoint-layout.ts';
 
 export const CHECKPOINT_FORMAT = 1;
 
@@ -52,6 +52,17 @@ export interface LoadedCheckpoint extends CheckpointState {
   path: string;
   manifest: ParamManifest;
   savedAt: string;
+}
+
+/** What consolidation reads of a checkpoint. */
+export interface DenseCheckpoint {
+  /** The dense weights file read. */
+  file: string;
+  dense: WeightsFile;
+  /** state.json's settings, {} without one. */
+  settings: Record<string, unknown>;
+  /** state.json's round, else the one in the directory's name, else null. */
+  round: number | null;
 }
 
 interface StateJson {
@@ -133,6 +144,28 @@ export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
     consolidation: state.consolidation ?? undefined,
     pruning: state.pruning ?? undefined,
   };
+}
+
+/** The dense weights and what consolidation needs of state.json, read leniently: a directory holding only a
+ * weights file (or a state.json without the checks) consolidates too, as it always has. */
+export async function readDenseCheckpoint(dir: string): Promise<DenseCheckpoint> {
+  const file = path.join(dir, WEIGHTS_FILE);
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(await readFile(file));
+  } catch {
+    throw new Error(`checkpoint ${dir} has no readable ${WEIGHTS_FILE}`);
+  }
+  let dense;
+  try {
+    dense = decodeWeightsFile(bytes);
+  } catch (e) {
+    throw new Error(`${file}: ${(e as Error).message}`);
+  }
+  const state = await readStateJson(dir);
+  const settings = (state?.settings ?? {}) as Record<string, unknown>;
+  const round = typeof state?.round === 'number' ? state.round : namedRound(dir);
+  return { file, dense, settings, round };
 }
 
 /** state.json's text with its `consolidation` field replaced; null when the checkpoint has none. */

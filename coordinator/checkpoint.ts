@@ -1,12 +1,13 @@
 // The checkpoint store: the one place that reads and writes a run directory (layout: checkpoint-layout.ts;
-// what each file holds: checkpoint-files.ts). Everything else asks it: the running coordinator saves and loads
-// through its store; `--resume` finds a run with isRunDir; the CLI resolves what the user points at with
-// resolveCheckpointDir / resolveModelFile.
+// what each file holds: checkpoint-files.ts). Everything else asks it: the running coordinator saves, loads
+// and consolidates through its store; `--resume` finds a run with isRunDir; the CLI resolves what the user
+// points at with resolveCheckpointDir / resolveModelFile.
 //
 // Writing is kill-safe (atomic-file.ts): a save goes into a temp directory, each file fsynced, the directory
 // is renamed into place (atomic on one file system), then the `latest` pointer file is replaced the same way.
 // A reader ignores temp directories, and `latest()` loads the newest directory that passes every check, so a
-// torn or corrupt newest checkpoint costs only the rounds since the one before it.
+// torn or corrupt newest checkpoint costs only the rounds since the one before it. Files rewritten inside a
+// checkpoint (the consolidation's) are replaced atomically too.
 //
 // Two queues. Saves run one at a time, in call order, so the last save of a round wins and `latest` names the
 // last one written. Every file operation (a save's writing, its swap into place, the writes into a leased
@@ -16,16 +17,22 @@
 // a leased directory; once its last lease ends it is pruned if it is no longer among the newest `keep`. A save
 // of the same round, which would replace a leased directory, writes its temp directory and then waits for the
 // release before swapping it in; saves after it wait behind it. The file queue stays free meanwhile, so the
-// lease holder's own writes (setConsolidation) never wait for that save. Leases live in
+// lease holder's own writes (writeConsolidated, recordConsolidation) never wait for that save. Leases live in
 // this process: a `stlm consolidate` beside a running coordinator is not seen by it.
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { TMP_PREFIX, syncDir, tempName, writeFileAtomic, writeFileDurable } from './atomic-file.ts';
-import { encodeCheckpoint, loadCheckpoint, stateWithConsolidation, type CheckpointState, type LoadedCheckpoint } from './checkpoint-files.ts';
-import { LATEST_POINTER, STATE_FILE, checkpointName, isRunDir, resolveCheckpointDir, resolveModelFile, storedRound } from './checkpoint-layout.ts';
+import {
+  encodeCheckpoint, loadCheckpoint, readDenseCheckpoint, stateWithConsolidation,
+  type CheckpointState, type DenseCheckpoint, type LoadedCheckpoint,
+} from './checkpoint-files.ts';
+import {
+  CONSOLIDATED_FILE, LATEST_POINTER, REPORT_FILE, STATE_FILE,
+  checkpointName, isRunDir, resolveCheckpointDir, resolveModelFile, storedRound,
+} from './checkpoint-layout.ts';
 import { CheckpointLeases, type CheckpointLease } from './checkpoint-lease.ts';
 
-export type { CheckpointHistory, CheckpointState, LoadedCheckpoint } from './checkpoint-files.ts';
+export type { CheckpointHistory, CheckpointState, DenseCheckpoint, LoadedCheckpoint } from './checkpoint-files.ts';
 export type { CheckpointLease } from './checkpoint-lease.ts';
 
 export interface CheckpointEntry {
@@ -55,6 +62,12 @@ export class CheckpointStore {
   static readonly resolveCheckpointDir = resolveCheckpointDir;
   /** A model file itself, or the dense weights of the checkpoint a directory resolves to. */
   static readonly resolveModelFile = resolveModelFile;
+
+  /** A store over the run directory holding `checkpointDir`, to consolidate it outside a running coordinator
+   * (where no other store of this process saves into that directory). */
+  static of(checkpointDir: string): CheckpointStore {
+    return new CheckpointStore(path.dirname(path.resolve(checkpointDir)));
+  }
 
   readonly runDir: string;
   readonly keep: number;
@@ -130,11 +143,30 @@ export class CheckpointStore {
     }
   }
 
-  /** Records the consolidation result in a checkpoint's state.json (atomic replace). */
-  async setConsolidation(dir: string, consolidation: unknown): Promise<void> {
+  /** A leased checkpoint's dense weights and what consolidation needs of its state (checkpoint-files.ts). */
+  async readDense(lease: CheckpointLease): Promise<DenseCheckpoint> {
+    this.leases.check(lease);
+    return readDenseCheckpoint(lease.path);
+  }
+
+  /** Writes the consolidated model into a leased checkpoint (atomic, fsynced); returns the file's path. */
+  async writeConsolidated(lease: CheckpointLease, bytes: Uint8Array): Promise<string> {
+    this.leases.check(lease);
+    const file = path.join(lease.path, CONSOLIDATED_FILE);
     return this.files(async () => {
-      const state = await stateWithConsolidation(dir, consolidation);
-      if (state !== null) await writeFileAtomic(path.join(dir, STATE_FILE), state);
+      await writeFileAtomic(file, bytes);
+      return file;
+    });
+  }
+
+  /** Records a consolidation in a leased checkpoint: the full report as its own file, the summary as
+   * state.json's `consolidation` when the checkpoint has a state.json (each replaced atomically, fsynced). */
+  async recordConsolidation(lease: CheckpointLease, report: unknown, summary: unknown): Promise<void> {
+    this.leases.check(lease);
+    return this.files(async () => {
+      await writeFileAtomic(path.join(lease.path, REPORT_FILE), JSON.stringify(report, null, 2));
+      const state = await stateWithConsolidation(lease.path, summary);
+      if (state !== null) await writeFileAtomic(path.join(lease.path, STATE_FILE), state);
     });
   }
 
