@@ -3,8 +3,8 @@
 import type { Command } from 'commander';
 import { setupBackend, type BackendName } from '../model/backend.ts';
 import { checkSparsity, type SparsityTarget } from '../model/compress/prune.ts';
+import { CheckpointStore } from '../coordinator/checkpoint.ts';
 import { consolidateCheckpoint } from '../coordinator/consolidate.ts';
-import { resolveCheckpointDir } from './load-model.ts';
 import { positiveInt } from './dataset.ts';
 
 export function parseSparsity(value: string): SparsityTarget {
@@ -37,8 +37,8 @@ export function register(program: Command): void {
       if (o.quant !== 'int8' && o.quant !== 'fp32') throw new Error(`--quant must be int8 or fp32, got "${o.quant}"`);
       if (o.scope !== 'per-tensor' && o.scope !== 'global') throw new Error(`--scope must be per-tensor or global, got "${o.scope}"`);
       await setupBackend(o.backend as BackendName);
-      const dir = await resolveCheckpointDir(target);
-      const r = await consolidateCheckpoint(dir, {
+      const dir = await CheckpointStore.resolveCheckpointDir(target);
+      const r = await consolidateCheckpoint(CheckpointStore.of(dir), dir, {
         sparsity, quant: o.quant, scope: o.scope, pruneEmbedding: o.pruneEmbedding, out: o.out, corpus: o.corpus,
         maxValidation: o.maxExamples === undefined ? undefined : positiveInt('max-examples', o.maxExamples),
       });

@@ -1,21 +1,34 @@
 // Periodic consolidation runs beside the rounds (it reads the checkpoint from disk and yields between
 // validation batches), so training does not stop for it (about 10 s for the small preset). One at a time; if
 // checkpoints come faster, the newest waiting one is consolidated next and older waiting ones are skipped.
+// Each offered checkpoint is leased from the store until it is consolidated or skipped, so it is neither
+// pruned nor replaced while it waits for its turn.
 import type { Logger } from 'pino';
+import type { CheckpointLease } from './checkpoint.ts';
+
+interface Offered {
+  path: string;
+  lease: CheckpointLease;
+}
 
 export class BackgroundConsolidation {
   private running: Promise<void> | null = null;
-  private waiting: string | null = null;
+  private waiting: Offered | null = null;
 
   constructor(
     private readonly consolidate: (checkpointPath: string) => Promise<unknown>,
     private readonly logger: Logger,
+    private readonly lease: (checkpointPath: string) => CheckpointLease,
   ) {}
 
   /** Queues the checkpoint in `path`, replacing one still waiting. */
   offer(path: string): void {
-    if (this.waiting) this.logger.info({ path: this.waiting }, 'checkpoint not consolidated: a newer one came first');
-    this.waiting = path;
+    const offered = { path, lease: this.lease(path) };
+    if (this.waiting) {
+      this.logger.info({ path: this.waiting.path }, 'checkpoint not consolidated: a newer one came first');
+      void this.waiting.lease.release();
+    }
+    this.waiting = offered;
     if (this.running) return;
     this.running = this.drain().finally(() => (this.running = null));
   }
@@ -30,7 +43,8 @@ export class BackgroundConsolidation {
       const next = this.waiting;
       this.waiting = null;
       // A failed consolidation is reported and the run goes on: the dense checkpoint is already safe.
-      await this.consolidate(next).catch((e: Error) => this.logger.error({ path: next, err: e.message }, 'consolidation failed'));
+      await this.consolidate(next.path).catch((e: Error) => this.logger.error({ path: next.path, err: e.message }, 'consolidation failed'));
+      await next.lease.release();
     }
   }
 }

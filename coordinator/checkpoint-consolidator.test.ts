@@ -10,6 +10,7 @@ import { encodeWeightsFile } from '../model/weights-file.ts';
 import { splitIntoExamples, textToBytes } from '../model/bytes.ts';
 import { gradualSparsity } from '../model/compress/schedule.ts';
 import { CheckpointConsolidator } from './checkpoint-consolidator.ts';
+import { CheckpointStore } from './checkpoint.ts';
 
 let root: string;
 beforeAll(async () => {
@@ -38,7 +39,7 @@ it('gradual: sparsity rises per checkpoint along the cubic, masked master weight
     const dir = path.join(root, `ckpt-${round}`);
     await mkdir(dir);
     await writeFile(path.join(dir, 'weights.stlm'), encodeWeightsFile({ config: cfg, weights, manifest: model.manifest }));
-    const r = await c.consolidate(dir, examples.slice(0, 4));
+    const r = await c.consolidate(new CheckpointStore(root), dir, examples.slice(0, 4));
     seen.push(r.prunableSparsity);
     // The checkpoint's dense weights already carry the masks: pruning them costs nothing more.
     expect(Math.abs(r.bpbDelta)).toBeLessThan(0.05);

@@ -2,12 +2,13 @@
 // gradual, so wiring it is three calls:
 //   after every optimizer step on the master weights:   consolidator.afterOptimizerStep(weights)
 //   just before a checkpoint is written:                 consolidator.beforeCheckpoint(weights, manifest)
-//   right after it is written (dir = its directory):     const report = await consolidator.consolidate(dir, validation)
+//   right after it is written (dir = its directory):     const report = await consolidator.consolidate(store, dir, validation)
 // and its state (the gradual masks) saved with the checkpoint: exportState() / importState().
 import type { ParamManifest } from '../model/params.ts';
 import type { QuantMode } from '../model/compress/consolidate.ts';
 import type { PruneScope, SparsityTarget } from '../model/compress/prune.ts';
 import { PruneSchedule, type PruneScheduleSpec, type PruneScheduleState } from '../model/compress/schedule.ts';
+import type { CheckpointStore } from './checkpoint.ts';
 import { consolidateCheckpoint, summary, type ConsolidationReport } from './consolidate.ts';
 
 export interface ConsolidationPolicy {
@@ -68,10 +69,10 @@ export class CheckpointConsolidator {
     else this.schedule?.apply(weights);
   }
 
-  /** Consolidates the checkpoint in `dir` and measures it; the summary is kept for /api/status. */
-  async consolidate(dir: string, validation: Uint8Array[]): Promise<ConsolidationReport> {
+  /** Consolidates `store`'s checkpoint in `dir` and measures it; the summary is kept for /api/status. */
+  async consolidate(store: CheckpointStore, dir: string, validation: Uint8Array[]): Promise<ConsolidationReport> {
     const masks = this.schedule?.maskSet;
-    const report = await consolidateCheckpoint(dir, {
+    const report = await consolidateCheckpoint(store, dir, {
       sparsity: this.currentSparsity,
       masks: masks ? masks.toMap() : undefined,
       quant: this.quant, scope: this.scope, pruneEmbedding: this.pruneEmbedding, validation,

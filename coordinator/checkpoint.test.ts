@@ -138,12 +138,72 @@ describe('CheckpointStore', () => {
     expect((await store.load((await store.list())[0]!.path)).state.bytesProcessed).toBe(42);
   });
 
-  it('records a consolidation result in place', async () => {
+  it('records a consolidation through a lease: the report beside the checkpoint, the summary in state.json', async () => {
     const { store } = quietStore(freshDir());
     const dir = await store.save(state(1));
     expect((await store.load(dir)).consolidation).toBeUndefined();
-    await store.setConsolidation(dir, { sparsity: 0.5, file: 'model.stlmc' });
-    expect((await store.load(dir)).consolidation).toEqual({ sparsity: 0.5, file: 'model.stlmc' });
+    const lease = store.lease(dir);
+    const file = await store.writeConsolidated(lease, new Uint8Array([1, 2, 3]));
+    expect(file).toBe(path.join(dir, 'model.stlmq'));
+    await store.recordConsolidation(lease, { sparsity: 0.5, codecs: ['int8'] }, { sparsity: 0.5 });
+    await lease.release();
+    expect(readFileSync(file)).toEqual(Buffer.from([1, 2, 3]));
+    expect(JSON.parse(readFileSync(path.join(dir, 'consolidation.json'), 'utf8'))).toEqual({ sparsity: 0.5, codecs: ['int8'] });
+    // Still a whole checkpoint: the rewritten state.json keeps the files' sizes and checksums.
+    expect((await store.load(dir)).consolidation).toEqual({ sparsity: 0.5 });
+    expect(readdirSync(dir).filter((f) => f.startsWith('.tmp-'))).toEqual([]);
+    await expect(store.recordConsolidation(lease, {}, {})).rejects.toThrow(/released/);
+    await expect(store.readDense(lease)).rejects.toThrow(/released/);
+  });
+
+  it('keeps a leased checkpoint through pruning, and prunes it once released', async () => {
+    const dir = freshDir();
+    const { store } = quietStore(dir, 2);
+    const first = await store.save(state(1));
+    const a = store.lease(first);
+    const b = store.lease(first);
+    for (const r of [2, 3, 4]) await store.save(state(r));
+    expect((await store.list()).map((e) => e.round)).toEqual([1, 3, 4]);
+    await a.release();
+    await a.release(); // a second release does nothing: b still holds it
+    expect((await store.list()).map((e) => e.round)).toEqual([1, 3, 4]);
+    await b.release();
+    expect((await store.list()).map((e) => e.round)).toEqual([3, 4]);
+  });
+
+  it('a same-round save waits for the lease, saves after it wait behind it, the holder\'s writes do not', async () => {
+    const dir = freshDir();
+    const { store } = quietStore(dir);
+    const three = await store.save(state(3));
+    const lease = store.lease(three);
+    const settled: number[] = [];
+    const again = store.save({ ...state(3), state: { ...state(3).state, bytesProcessed: 42 } }).then((p) => (settled.push(3), p));
+    const next = store.save(state(4)).then((p) => (settled.push(4), p));
+    await store.recordConsolidation(lease, { ok: true }, { ok: true });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(settled).toEqual([]);
+    expect((await store.load(three)).state.bytesProcessed).toBe(3000);
+    expect((await store.list()).map((e) => e.round)).toEqual([3]);
+    await lease.release();
+    expect(await again).toBe(three);
+    await next;
+    expect(settled).toEqual([3, 4]);
+    const replaced = await store.load(three);
+    expect(replaced.state.bytesProcessed).toBe(42);
+    expect(replaced.consolidation).toBeUndefined(); // the new checkpoint is not the one consolidated
+    expect(readdirSync(dir).sort()).toEqual(['ckpt-00000003', 'ckpt-00000004', 'latest']);
+  });
+
+  it('withLease releases however its function ends', async () => {
+    const dir = freshDir();
+    const { store } = quietStore(dir, 1);
+    const first = await store.save(state(1));
+    await expect(store.withLease(first, async () => {
+      await store.save(state(2));
+      expect((await store.list()).map((e) => e.round)).toEqual([1, 2]);
+      throw new Error('consolidation failed');
+    })).rejects.toThrow(/consolidation failed/);
+    expect((await store.list()).map((e) => e.round)).toEqual([2]);
   });
 
   it('refuses weights that do not fit the config', async () => {

@@ -1,86 +1,44 @@
-// Checkpoints of a run, one directory each: runDir/ckpt-<round, 8 digits>/ holding
-//   weights.stlm    the master weights (model/weights-file.ts, CRC-checked)
-//   optimizer.bin   the optimizer state (AdamW m/v/t or the outer momentum buffer; coordinator/optimizer/state-file.ts)
-//   state.json      round, model version, bytes processed, data cursor, settings (tokens removed), metrics
-//                   history, a free-form `consolidation` field, gradual pruning's masks when the run has
-//                   them, and each binary file's size and CRC-32.
-//   model.stlmq, consolidation.json   the consolidated model and its figures, once consolidated.
-// Writing is kill-safe (atomic-file.ts): everything goes into a temp directory, each file is fsynced, the directory is renamed
-// into place (atomic on one file system), then the `latest` pointer file is replaced the same way. A reader
-// ignores temp directories, and `latest()` loads the newest directory that passes every check, so a torn or
-// corrupt newest checkpoint costs only the rounds since the one before it.
-import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
+// The checkpoint store: the one place that reads and writes a run directory (layout: checkpoint-layout.ts;
+// what each file holds: checkpoint-files.ts). Everything else asks it: the running coordinator saves, loads
+// and consolidates through its store; `--resume` finds a run with isRunDir; the CLI resolves what the user
+// points at with resolveCheckpointDir / resolveModelFile.
+//
+// Writing is kill-safe (atomic-file.ts): a save goes into a temp directory, each file fsynced, the directory
+// is renamed into place (atomic on one file system), then the `latest` pointer file is replaced the same way.
+// A reader ignores temp directories, and `latest()` loads the newest directory that passes every check, so a
+// torn or corrupt newest checkpoint costs only the rounds since the one before it. Files rewritten inside a
+// checkpoint (the consolidation's) are replaced atomically too.
+//
+// Two queues. Saves run one at a time, in call order, so the last save of a round wins and `latest` names the
+// last one written. Every file operation (a save's writing, its swap into place, the writes into a leased
+// checkpoint, pruning after a release) runs one at a time on a second queue, which a waiting save does not hold.
+//
+// Leases (checkpoint-lease.ts): whoever reads a checkpoint beside the saves holds a lease on it. Pruning skips
+// a leased directory; once its last lease ends it is pruned if it is no longer among the newest `keep`. A save
+// of the same round, which would replace a leased directory, writes its temp directory and then waits for the
+// release before swapping it in; saves after it wait behind it. The file queue stays free meanwhile, so the
+// lease holder's own writes (writeConsolidated, recordConsolidation) never wait for that save. Leases live in
+// this process: a `stlm consolidate` beside a running coordinator is not seen by it.
+import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { crc32 } from '../common/crc32.ts';
-import { configFromFile, type StlmConfig } from '../model/config.ts';
-import { modelManifest } from '../model/layout.ts';
-import { sameManifest, type ParamManifest } from '../model/params.ts';
-import { decodeWeightsFile, encodeWeightsFile } from '../model/weights-file.ts';
-import type { DatasetCursor } from '../data/dataset.ts';
-import type { RoundRecord } from '../protocol/status.ts';
-import { decodeOptimizerFile, encodeOptimizerFile, type OptimizerState } from './optimizer/index.ts';
 import { TMP_PREFIX, syncDir, tempName, writeFileAtomic, writeFileDurable } from './atomic-file.ts';
+import {
+  encodeCheckpoint, loadCheckpoint, readDenseCheckpoint, stateWithConsolidation,
+  type CheckpointState, type DenseCheckpoint, type LoadedCheckpoint,
+} from './checkpoint-files.ts';
+import {
+  CONSOLIDATED_FILE, LATEST_POINTER, REPORT_FILE, STATE_FILE,
+  checkpointName, isRunDir, resolveCheckpointDir, resolveModelFile, storedRound,
+} from './checkpoint-layout.ts';
+import { CheckpointLeases, type CheckpointLease } from './checkpoint-lease.ts';
 
-export const CHECKPOINT_FORMAT = 1;
-const DIR_RE = /^ckpt-(\d{8,})$/;
-const WEIGHTS = 'weights.stlm';
-const OPTIMIZER = 'optimizer.bin';
-const STATE = 'state.json';
-
-export interface CheckpointHistory {
-  rounds: RoundRecord[];
-  validation: Array<{ round: number; bpb: number }>;
-}
-
-export interface CheckpointState {
-  runId: string;
-  config: StlmConfig;
-  /** The run's settings; `token` and `adminToken` are removed before writing whatever the caller passes. */
-  settings: Record<string, unknown>;
-  state: {
-    round: number;
-    version: number;
-    bytesProcessed: number;
-    weights: Float32Array;
-    /** AdamW's or outer Nesterov's, tagged by kind; validated when loaded (optimizer/state-file.ts). */
-    optimizer: OptimizerState;
-  };
-  dataCursor: DatasetCursor;
-  history?: CheckpointHistory;
-  /** Filled by the consolidation step (pruning + quantization); free-form JSON. */
-  consolidation?: unknown;
-  /** Gradual pruning's schedule step and keep masks (JSON, masks as base64 bits); absent for one-shot runs. */
-  pruning?: unknown;
-  /** Default: modelManifest(config). */
-  manifest?: ParamManifest;
-}
-
-export interface LoadedCheckpoint extends CheckpointState {
-  path: string;
-  manifest: ParamManifest;
-  savedAt: string;
-}
+export type { CheckpointHistory, CheckpointState, DenseCheckpoint, LoadedCheckpoint } from './checkpoint-files.ts';
+export type { CheckpointLease } from './checkpoint-lease.ts';
 
 export interface CheckpointEntry {
   name: string;
   path: string;
   round: number;
-}
-
-interface StateJson {
-  format: number;
-  runId: string;
-  round: number;
-  modelVersion: number;
-  bytesProcessed: number;
-  savedAt: string;
-  config: StlmConfig;
-  settings: Record<string, unknown>;
-  dataCursor: DatasetCursor;
-  history: CheckpointHistory;
-  consolidation: unknown;
-  pruning?: unknown;
-  files: Record<string, { bytes: number; crc32: number }>;
 }
 
 export interface CheckpointStoreOptions {
@@ -90,12 +48,35 @@ export interface CheckpointStoreOptions {
   warn?: (message: string) => void;
 }
 
+/** A save's temp directory, fully written, and where it goes. */
+interface Staged {
+  tmp: string;
+  final: string;
+  name: string;
+}
+
 export class CheckpointStore {
+  /** Whether a directory holds an entry named like a checkpoint (what `--resume` without --run-dir looks for). */
+  static readonly isRunDir = isRunDir;
+  /** A checkpoint directory, or a run directory's newest complete checkpoint. */
+  static readonly resolveCheckpointDir = resolveCheckpointDir;
+  /** A model file itself, or the dense weights of the checkpoint a directory resolves to. */
+  static readonly resolveModelFile = resolveModelFile;
+
+  /** A store over the run directory holding `checkpointDir`, to consolidate it outside a running coordinator
+   * (where no other store of this process saves into that directory). */
+  static of(checkpointDir: string): CheckpointStore {
+    return new CheckpointStore(path.dirname(path.resolve(checkpointDir)));
+  }
+
   readonly runDir: string;
   readonly keep: number;
   private readonly warn: (message: string) => void;
-  /** Saves run one at a time (periodic, admin and shutdown saves may overlap). */
-  private saving: Promise<unknown> = Promise.resolve();
+  private readonly saves = serial();
+  private readonly files = serial();
+  private readonly leases = new CheckpointLeases(() => this.pruneIfOwed());
+  /** A prune skipped a leased directory; the next release prunes again. */
+  private pruneOwed = false;
 
   constructor(runDir: string, opts: CheckpointStoreOptions = {}) {
     if (typeof runDir !== 'string' || runDir.length === 0) throw new Error('CheckpointStore: runDir must be a non-empty path');
@@ -106,58 +87,10 @@ export class CheckpointStore {
     this.warn = opts.warn ?? ((m) => console.warn(m));
   }
 
-  /** Writes a checkpoint atomically; returns its directory. Saving the same round twice replaces it. */
+  /** Writes a checkpoint atomically; returns its directory. Saving the same round twice replaces it, once no
+   * lease holds it. */
   save(s: CheckpointState): Promise<string> {
-    const run = this.saving.then(() => this.saveNow(s));
-    this.saving = run.catch(() => {});
-    return run;
-  }
-
-  private async saveNow(s: CheckpointState): Promise<string> {
-    const { round, version, bytesProcessed, weights, optimizer } = s.state;
-    if (!Number.isInteger(round) || round < 0) throw new Error(`checkpoint: bad round ${round}`);
-    const manifest = s.manifest ?? modelManifest(s.config);
-    const weightsBytes = encodeWeightsFile({ config: s.config, weights, manifest, meta: { runId: s.runId, round, modelVersion: version } });
-    const optimizerBytes = encodeOptimizerFile(optimizer);
-    const { token: _t, adminToken: _a, ...settings } = s.settings;
-    const state: StateJson = {
-      format: CHECKPOINT_FORMAT,
-      runId: s.runId,
-      round,
-      modelVersion: version,
-      bytesProcessed,
-      savedAt: new Date().toISOString(),
-      config: s.config,
-      settings,
-      dataCursor: s.dataCursor,
-      history: s.history ?? { rounds: [], validation: [] },
-      consolidation: s.consolidation ?? null,
-      ...(s.pruning ? { pruning: s.pruning } : {}),
-      files: {
-        [WEIGHTS]: { bytes: weightsBytes.length, crc32: crc32(weightsBytes) },
-        [OPTIMIZER]: { bytes: optimizerBytes.length, crc32: crc32(optimizerBytes) },
-      },
-    };
-    await mkdir(this.runDir, { recursive: true });
-    await this.removeStaleTemps();
-    const name = `ckpt-${String(round).padStart(8, '0')}`;
-    const final = path.join(this.runDir, name);
-    const tmp = path.join(this.runDir, tempName(name));
-    await mkdir(tmp);
-    try {
-      await writeFileDurable(path.join(tmp, WEIGHTS), weightsBytes);
-      await writeFileDurable(path.join(tmp, OPTIMIZER), optimizerBytes);
-      // state.json last: a directory without it is never mistaken for a checkpoint.
-      await writeFileDurable(path.join(tmp, STATE), JSON.stringify(state, null, 1));
-      await syncDir(tmp);
-      await this.replaceDir(tmp, final);
-    } catch (e) {
-      await rm(tmp, { recursive: true, force: true });
-      throw e;
-    }
-    await this.writeLatestPointer(name);
-    await this.prune();
-    return final;
+    return this.saves(() => this.saveNow(s));
   }
 
   /** Checkpoint directories (complete or not), oldest first. Temp directories are not listed. */
@@ -169,11 +102,12 @@ export class CheckpointStore {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw e;
     }
-    return names
-      .map((name) => ({ name, m: DIR_RE.exec(name) }))
-      .filter((x) => x.m)
-      .map((x) => ({ name: x.name, path: path.join(this.runDir, x.name), round: Number(x.m![1]) }))
-      .sort((a, b) => a.round - b.round);
+    const entries: CheckpointEntry[] = [];
+    for (const name of names) {
+      const round = storedRound(name);
+      if (round !== null) entries.push({ name, path: path.join(this.runDir, name), round });
+    }
+    return entries.sort((a, b) => a.round - b.round);
   }
 
   /** The newest checkpoint that loads and passes every check; null if there is none. Skipped ones are warned about. */
@@ -190,46 +124,89 @@ export class CheckpointStore {
   }
 
   /** Loads and checks one checkpoint directory; throws a clear error for anything missing or corrupt. */
-  async load(dir: string): Promise<LoadedCheckpoint> {
-    let state: StateJson;
-    try {
-      state = JSON.parse(await readFile(path.join(dir, STATE), 'utf8')) as StateJson;
-    } catch (e) {
-      throw new Error(`${STATE} unreadable (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-    }
-    if (state?.format !== CHECKPOINT_FORMAT) throw new Error(`${STATE}: unsupported checkpoint format ${state?.format}`);
-    const [weightsBytes, optimizerBytes] = await Promise.all([WEIGHTS, OPTIMIZER].map((f) => readChecked(dir, f, state.files)));
-    const w = decodeWeightsFile(weightsBytes!);
-    const config = configFromFile(state.config);
-    const manifest = modelManifest(config);
-    if (!sameManifest(w.manifest, manifest)) throw new Error(`${WEIGHTS}: parameter layout does not match the checkpoint's config`);
-    return {
-      path: dir,
-      runId: state.runId,
-      savedAt: state.savedAt,
-      config,
-      settings: state.settings,
-      manifest,
-      state: {
-        round: state.round,
-        version: state.modelVersion,
-        bytesProcessed: state.bytesProcessed,
-        weights: w.weights,
-        optimizer: decodeOptimizerFile(optimizerBytes!),
-      },
-      dataCursor: state.dataCursor,
-      history: state.history,
-      consolidation: state.consolidation ?? undefined,
-      pruning: state.pruning ?? undefined,
-    };
+  load(dir: string): Promise<LoadedCheckpoint> {
+    return loadCheckpoint(dir);
   }
 
-  /** Records the consolidation result in a checkpoint's state.json (atomic replace). */
-  async setConsolidation(dir: string, consolidation: unknown): Promise<void> {
-    const file = path.join(dir, STATE);
-    const state = JSON.parse(await readFile(file, 'utf8')) as StateJson;
-    state.consolidation = consolidation ?? null;
-    await writeFileAtomic(file, JSON.stringify(state, null, 1));
+  /** Holds the checkpoint in `dir` against pruning and replacement until released (module comment). */
+  lease(dir: string): CheckpointLease {
+    return this.leases.take(dir);
+  }
+
+  /** Runs `fn` under a lease on `dir`, released however `fn` ends. */
+  async withLease<T>(dir: string, fn: (lease: CheckpointLease) => Promise<T>): Promise<T> {
+    const lease = this.lease(dir);
+    try {
+      return await fn(lease);
+    } finally {
+      await lease.release();
+    }
+  }
+
+  /** A leased checkpoint's dense weights and what consolidation needs of its state (checkpoint-files.ts). */
+  async readDense(lease: CheckpointLease): Promise<DenseCheckpoint> {
+    this.leases.check(lease);
+    return readDenseCheckpoint(lease.path);
+  }
+
+  /** Writes the consolidated model into a leased checkpoint (atomic, fsynced); returns the file's path. */
+  async writeConsolidated(lease: CheckpointLease, bytes: Uint8Array): Promise<string> {
+    this.leases.check(lease);
+    const file = path.join(lease.path, CONSOLIDATED_FILE);
+    return this.files(async () => {
+      await writeFileAtomic(file, bytes);
+      return file;
+    });
+  }
+
+  /** Records a consolidation in a leased checkpoint: the full report as its own file, the summary as
+   * state.json's `consolidation` when the checkpoint has a state.json (each replaced atomically, fsynced). */
+  async recordConsolidation(lease: CheckpointLease, report: unknown, summary: unknown): Promise<void> {
+    this.leases.check(lease);
+    return this.files(async () => {
+      await writeFileAtomic(path.join(lease.path, REPORT_FILE), JSON.stringify(report, null, 2));
+      const state = await stateWithConsolidation(lease.path, summary);
+      if (state !== null) await writeFileAtomic(path.join(lease.path, STATE_FILE), state);
+    });
+  }
+
+  private async saveNow(s: CheckpointState): Promise<string> {
+    const staged = await this.files(() => this.stage(s));
+    // Its directory leased: wait for the release and try again (it may have been leased anew meanwhile).
+    while (!(await this.files(() => this.install(staged)))) await this.leases.free(staged.final);
+    return staged.final;
+  }
+
+  /** Writes the checkpoint into a temp directory beside its final one. */
+  private async stage(s: CheckpointState): Promise<Staged> {
+    const files = encodeCheckpoint(s);
+    await mkdir(this.runDir, { recursive: true });
+    await this.removeStaleTemps();
+    const name = checkpointName(s.state.round);
+    const staged = { name, final: path.join(this.runDir, name), tmp: path.join(this.runDir, tempName(name)) };
+    await mkdir(staged.tmp);
+    try {
+      for (const [file, data] of files) await writeFileDurable(path.join(staged.tmp, file), data);
+      await syncDir(staged.tmp);
+    } catch (e) {
+      await rm(staged.tmp, { recursive: true, force: true });
+      throw e;
+    }
+    return staged;
+  }
+
+  /** Swaps a staged checkpoint into place, points `latest` at it and prunes; false while its directory is leased. */
+  private async install(staged: Staged): Promise<boolean> {
+    if (this.leases.isHeld(staged.final)) return false;
+    try {
+      await this.replaceDir(staged.tmp, staged.final);
+    } catch (e) {
+      await rm(staged.tmp, { recursive: true, force: true });
+      throw e;
+    }
+    await this.writeLatestPointer(staged.name);
+    await this.prune();
+    return true;
   }
 
   private async replaceDir(tmp: string, final: string): Promise<void> {
@@ -249,12 +226,24 @@ export class CheckpointStore {
 
   private async writeLatestPointer(name: string): Promise<void> {
     // Its temp file is named like the directories' (tempName), so removeStaleTemps clears a dead writer's.
-    await writeFileAtomic(path.join(this.runDir, 'latest'), `${name}\n`);
+    await writeFileAtomic(path.join(this.runDir, LATEST_POINTER), `${name}\n`);
   }
 
+  /** Removes all but the newest `keep` checkpoints, except leased ones (they go after their release). */
   private async prune(): Promise<void> {
     const entries = await this.list();
-    for (const e of entries.slice(0, Math.max(0, entries.length - this.keep))) await rm(e.path, { recursive: true, force: true });
+    const old = entries.slice(0, Math.max(0, entries.length - this.keep));
+    this.pruneOwed = false;
+    for (const e of old) {
+      if (this.leases.isHeld(e.path)) this.pruneOwed = true;
+      else await rm(e.path, { recursive: true, force: true });
+    }
+  }
+
+  /** Called when a directory's last lease ends; a failure is warned about (the next save prunes again). */
+  private async pruneIfOwed(): Promise<void> {
+    if (!this.pruneOwed) return;
+    await this.files(() => this.prune()).catch((e: Error) => this.warn(`pruning after a lease ended failed: ${e.message}`));
   }
 
   /** Temp entries of another process (one killed mid-save) are garbage; this process's are in use. */
@@ -267,16 +256,12 @@ export class CheckpointStore {
   }
 }
 
-async function readChecked(dir: string, file: string, files: StateJson['files'] | undefined): Promise<Uint8Array> {
-  const expected = files?.[file];
-  if (!expected) throw new Error(`${STATE} does not describe ${file}`);
-  let bytes: Uint8Array;
-  try {
-    bytes = new Uint8Array(await readFile(path.join(dir, file)));
-  } catch (e) {
-    throw new Error(`${file} unreadable (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-  if (bytes.length !== expected.bytes) throw new Error(`${file}: ${bytes.length} bytes, expected ${expected.bytes} (truncated?)`);
-  if (crc32(bytes) !== expected.crc32) throw new Error(`${file}: checksum mismatch, the file is corrupt`);
-  return bytes;
+/** Runs async jobs one at a time, in call order; a failed job does not stop the ones after it. */
+function serial(): <T>(job: () => Promise<T>) => Promise<T> {
+  let tail: Promise<unknown> = Promise.resolve();
+  return (job) => {
+    const run = tail.then(job);
+    tail = run.catch(() => {});
+    return run;
+  };
 }

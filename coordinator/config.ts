@@ -10,6 +10,7 @@ import { RECIPES } from '../model/recipe.ts';
 import { DEFAULT_ADAMW } from '../model/adamw.ts';
 import { AGGREGATOR_NAMES } from './aggregate/aggregator.ts';
 import { CODEC_NAMES } from '../protocol/codecs/names.ts';
+import { CheckpointStore } from './checkpoint.ts';
 
 
 const positiveInt = z.int().min(1);
@@ -271,7 +272,7 @@ function newRunId(): string {
 function newestRunDir(runsDir: string): string {
   const candidates = existsSync(runsDir)
     ? readdirSync(runsDir, { withFileTypes: true })
-        .filter((d) => d.isDirectory() && readdirSync(path.join(runsDir, d.name)).some((f) => f.startsWith('ckpt-')))
+        .filter((d) => d.isDirectory() && CheckpointStore.isRunDir(path.join(runsDir, d.name)))
         .map((d) => ({ dir: path.join(runsDir, d.name), mtime: statSync(path.join(runsDir, d.name)).mtimeMs }))
     : [];
   if (candidates.length === 0) throw new Error(`settings.runDir: --resume needs --run-dir (no run with a checkpoint in ${runsDir})`);

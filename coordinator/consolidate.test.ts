@@ -9,6 +9,8 @@ import { encodeWeightsFile } from '../model/weights-file.ts';
 import { splitIntoExamples, textToBytes } from '../model/bytes.ts';
 import { loadConsolidated } from '../model/compress/consolidate.ts';
 import { consolidateCheckpoint } from './consolidate.ts';
+import { CheckpointStore, type CheckpointState } from './checkpoint.ts';
+import { Dataset } from '../data/dataset.ts';
 
 let root: string;
 const cfg = resolveConfig('tiny');
@@ -36,7 +38,7 @@ async function writeCheckpoint(name: string, state?: object): Promise<{ dir: str
 it('writes model.stlmq atomically, measures bpb of both models, stores the figures in the checkpoint', async () => {
   const { dir, weights } = await writeCheckpoint('ckpt-7', { round: 7, settings: { seed: 1 }, metrics: { loss: 5 } });
   const validation = splitIntoExamples(textToBytes(text), cfg).slice(0, 6);
-  const r = await consolidateCheckpoint(dir, { validation, sparsity: 0.5, quant: 'int8' });
+  const r = await consolidateCheckpoint(CheckpointStore.of(dir), dir, { validation, sparsity: 0.5, quant: 'int8' });
   expect(r.round).toBe(7);
   expect(r.validationExamples).toBe(6);
   expect(r.sizeRatio).toBeLessThanOrEqual(0.2);
@@ -60,7 +62,7 @@ it('rebuilds the validation set from the corpus with the coordinator Dataset spl
   // Large enough that its held-out tail (1%) is several examples.
   await writeFile(corpus, text.repeat(10));
   const { dir } = await writeCheckpoint('ckpt-2');
-  const r = await consolidateCheckpoint(dir, { corpus, sparsity: '2:4', quant: 'fp32', maxValidation: 3 });
+  const r = await consolidateCheckpoint(CheckpointStore.of(dir), dir, { corpus, sparsity: '2:4', quant: 'fp32', maxValidation: 3 });
   expect(r.round).toBe(2);
   expect(r.validationExamples).toBe(3);
   expect(r.sparsity).toBe('2:4');
@@ -70,7 +72,29 @@ it('rebuilds the validation set from the corpus with the coordinator Dataset spl
 it('refuses a checkpoint without weights and a corrupt weights file, naming it', async () => {
   const empty = path.join(root, 'ckpt-9');
   await mkdir(empty);
-  await expect(consolidateCheckpoint(empty, { validation: [new Uint8Array([65])] })).rejects.toThrow(/no readable weights.stlm/);
+  await expect(consolidateCheckpoint(CheckpointStore.of(empty), empty, { validation: [new Uint8Array([65])] })).rejects.toThrow(/no readable weights.stlm/);
   await writeFile(path.join(empty, 'weights.stlm'), new Uint8Array(40));
-  await expect(consolidateCheckpoint(empty, { validation: [new Uint8Array([65])] })).rejects.toThrow(/weights.stlm: .*magic/);
+  await expect(consolidateCheckpoint(CheckpointStore.of(empty), empty, { validation: [new Uint8Array([65])] })).rejects.toThrow(/weights.stlm: .*magic/);
+});
+
+it('holds a lease on the checkpoint: a save that prunes it meanwhile leaves it until the consolidation is done', async () => {
+  const store = new CheckpointStore(path.join(root, 'run'), { keep: 1 });
+  const model = StlmModel.create(cfg, 5);
+  const weights = model.getWeights();
+  model.dispose();
+  const zeros = new Float32Array(weights.length);
+  const dataCursor = new Dataset({ train: [new Uint8Array([1, 2])], heldOut: [new Uint8Array([3])] }, { seed: 1 }).exportCursor();
+  const snapshot = (round: number): CheckpointState => ({
+    runId: 'r', config: cfg, settings: { seed: 1 }, dataCursor,
+    state: { round, version: round, bytesProcessed: 0, weights, optimizer: { kind: 'adamw', m: zeros, v: zeros, t: 0 } },
+  });
+  const first = await store.save(snapshot(1));
+  const validation = splitIntoExamples(textToBytes(text), cfg).slice(0, 6);
+  const consolidating = consolidateCheckpoint(store, first, { validation });
+  await store.save(snapshot(2)); // keep 1: round 1 would go now
+  const r = await consolidating;
+  expect(r.round).toBe(1);
+  expect(r.file).toBe(path.join(first, 'model.stlmq'));
+  // Released, it is pruned: no newer lease, not among the newest `keep`.
+  expect((await store.list()).map((e) => e.round)).toEqual([2]);
 });

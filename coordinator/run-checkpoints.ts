@@ -43,9 +43,9 @@ export class RunCheckpoints {
   }
 
   async consolidate(path: string): Promise<Record<string, unknown>> {
-    const { journal, consolidator, metrics, logger } = this.o;
+    const { store, journal, consolidator, metrics, logger } = this.o;
     try {
-      const report = summary(await consolidator.consolidate(path, this.o.validationExamples()));
+      const report = summary(await consolidator.consolidate(store, path, this.o.validationExamples()));
       this.consolidationError = null;
       journal.recordConsolidation(path, report as unknown as Record<string, unknown>);
       metrics.consolidatedSizeRatio.set(report.sizeRatio);

@@ -60,7 +60,7 @@ export async function createRun(
       dataCursor: dataset.exportCursor(),
     }),
   });
-  const background = new BackgroundConsolidation((path) => checkpoints.consolidate(path), logger);
+  const background = new BackgroundConsolidation((path) => checkpoints.consolidate(path), logger, (path) => opened.store.lease(path));
   const validate = async () => {
     evalModel.setWeights(state.weights);
     const bpb = await validationBitsPerByte(evalModel, validationExamples());
