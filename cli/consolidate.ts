@@ -3,8 +3,8 @@
 import type { Command } from 'commander';
 import { setupBackend, type BackendName } from '../model/backend.ts';
 import { checkSparsity, type SparsityTarget } from '../model/compress/prune.ts';
-import { CheckpointStore } from '../coordinator/checkpoint.ts';
-import { consolidateCheckpoint } from '../coordinator/consolidate.ts';
+import { CheckpointStore } from '../coordinator/checkpoints/store.ts';
+import { consolidateCheckpoint } from '../coordinator/consolidation/consolidate-checkpoint.ts';
 import { positiveInt } from './dataset.ts';
 
 export function parseSparsity(value: string): SparsityTarget {

@@ -44,8 +44,8 @@ export function register(program: Command): void {
     .option('--log-level <level>', 'pino log level', 'info')
     .action(async (opts: CoordinatorCliOptions) => {
       const [{ loadSettings }, { startCoordinator }] = await Promise.all([
-        import('../coordinator/config.ts'),
-        import('../coordinator/server.ts'),
+        import('../coordinator/settings/settings.ts'),
+        import('../coordinator/http/server.ts'),
       ]);
       const logger = pino({ name: 'coordinator', level: opts.logLevel }, pino.destination(2));
       let coordinator: Awaited<ReturnType<typeof startCoordinator>>;

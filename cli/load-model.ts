@@ -7,7 +7,7 @@ import type { StlmConfig } from '../model/config.ts';
 import { WEIGHTS_MAGIC, decodeWeightsFile } from '../model/weights-file.ts';
 import { CONSOLIDATED_MAGIC } from '../model/compress/format.ts';
 import { loadConsolidated } from '../model/compress/consolidate.ts';
-import { CheckpointStore } from '../coordinator/checkpoint.ts';
+import { CheckpointStore } from '../coordinator/checkpoints/store.ts';
 
 export interface LoadedModel {
   model: StlmModel;

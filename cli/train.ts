@@ -2,7 +2,7 @@
 // (--minutes) or a step count, scores the held-out tail along the way, and saves a weights file that
 // `stlm generate` and `stlm eval` load. Defaults (batch, learning rate, warmup) come from the preset's recipe.
 import type { Command } from 'commander';
-import { writeFileAtomic } from '../coordinator/atomic-file.ts';
+import { writeFileAtomic } from '../coordinator/checkpoints/atomic-file.ts';
 import {
   LocalTrainer, StlmModel, bitsPerByte, encodeWeightsFile, resolveConfig, setupBackend, type BackendName,
 } from '../model/index.ts';

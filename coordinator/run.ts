@@ -1,29 +1,29 @@
-// One training run, composed: the run opened from settings or a checkpoint (run-open.ts), the round loop and
+// One training run, composed: the run opened from settings or a checkpoint (run/open.ts), the round loop and
 // its hooks (validation, checkpoints, background consolidation, gradual pruning), the liveness sweep, and
 // the status built from all of them.
 import type { Logger } from 'pino';
-import type { CoordinatorSettings } from './config.ts';
+import type { CoordinatorSettings } from './settings/settings.ts';
 import { PROTOCOL_VERSION, type Message, type MessageOf, type ModelConfigJson } from '../protocol/messages.ts';
 import type { CoordinatorStatus, RoundRecord } from '../protocol/status.ts';
 import { bytesToText } from '../model/bytes.ts';
 import { generate } from '../model/generate.ts';
-import { BackgroundConsolidation } from './background-consolidation.ts';
-import { startLivenessSweep } from './liveness.ts';
-import { createMetrics } from './metrics.ts';
-import type { PeerRegistry } from './peer-registry.ts';
-import { openRun } from './run-open.ts';
-import { roundLoop } from './run-loop.ts';
-import { RunCheckpoints } from './run-checkpoints.ts';
-import { runStatus } from './run-status.ts';
-import type { TrainingState } from './training-state.ts';
-import type { TrainingLoop } from './training-loop.ts';
-import type { RoundDetail } from './round-detail.ts';
-import { validationBitsPerByte } from './validation.ts';
+import { BackgroundConsolidation } from './consolidation/background.ts';
+import { startLivenessSweep } from './peers/liveness.ts';
+import { createMetrics } from './journal/metrics.ts';
+import type { PeerRegistry } from './peers/registry.ts';
+import { openRun } from './run/open.ts';
+import { roundLoop } from './run/round-hooks.ts';
+import { RunCheckpoints } from './run/checkpointing.ts';
+import { runStatus } from './journal/status.ts';
+import type { MasterState } from './optimizer/master-state.ts';
+import type { RoundLoop } from './rounds/round-loop.ts';
+import type { RoundDetail } from './rounds/detail.ts';
+import { validationBitsPerByte } from './run/validation.ts';
 
 export interface Run {
   runId: string;
-  loop: TrainingLoop;
-  state: TrainingState;
+  loop: RoundLoop;
+  state: MasterState;
   welcome: Omit<MessageOf<'welcome'>, 'type' | 'peerId'>;
   metrics: ReturnType<typeof createMetrics>;
   status(): CoordinatorStatus;
@@ -39,7 +39,7 @@ export interface Run {
 }
 
 const HEARTBEAT_MS = 2_000;
-export { MAX_REJECTIONS_IN_A_ROW } from './run-loop.ts';
+export { MAX_REJECTIONS_IN_A_ROW } from './run/round-hooks.ts';
 
 export async function createRun(
   given: CoordinatorSettings,

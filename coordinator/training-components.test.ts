@@ -13,7 +13,7 @@ import { loadCorpus } from '../data/corpus.ts';
 import { Dataset } from '../data/dataset.ts';
 import { createAggregator, screenContributions } from './aggregate/index.ts';
 import { AdamWMaster, OuterNesterov } from './optimizer/index.ts';
-import { CheckpointStore } from './checkpoint.ts';
+import { CheckpointStore } from './checkpoints/store.ts';
 
 const cfg = resolveConfig('tiny');
 const runDir = mkdtempSync(path.join(tmpdir(), 'stlm-components-'));

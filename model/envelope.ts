@@ -1,5 +1,5 @@
 // The one container of the project's binary files: the dense weights file (weights-file.ts, "STLW"), the
-// consolidated model (compress/format.ts, "STLQ") and the optimizer state (coordinator/optimizer-file.ts,
+// consolidated model (compress/format.ts, "STLQ") and the optimizer state (coordinator/optimizer/optimizer-file.ts,
 // "STLO"). Each format keeps its own magic, version, header fields and payload; the envelope writes and checks
 // the frame around them. Layout (little-endian):
 //   0  magic: 4 ASCII bytes

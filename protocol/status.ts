@@ -16,7 +16,7 @@ export interface RoundRecord {
   rejected: number;
   durationMs: number;
   at: string;
-  /** Where the round's time went (the dashboard's round time split; coordinator/status.ts's roundTiming). */
+  /** Where the round's time went (the dashboard's round time split; coordinator/journal/round-timing.ts's roundTiming). */
   timing?: RoundTiming;
 }
 
@@ -35,7 +35,7 @@ export interface CheckpointRecord {
   round: number;
   path: string;
   at: string;
-  /** Set once this checkpoint was consolidated (coordinator/consolidate.ts's summary: size, sparsity, bpb). */
+  /** Set once this checkpoint was consolidated (coordinator/consolidation/consolidate-checkpoint.ts's summary: size, sparsity, bpb). */
   consolidation?: Record<string, unknown>;
 }
 

@@ -6,9 +6,9 @@ import pino from 'pino';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { loadSettings } from '../coordinator/config.ts';
-import { startCoordinator, type RunningCoordinator } from '../coordinator/server.ts';
-import type { RoundDetail } from '../coordinator/round-detail.ts';
+import { loadSettings } from '../coordinator/settings/settings.ts';
+import { startCoordinator, type RunningCoordinator } from '../coordinator/http/server.ts';
+import type { RoundDetail } from '../coordinator/rounds/detail.ts';
 import type { RoundRecord } from '../protocol/status.ts';
 import { startNodePeer, type NodePeerHandle } from '../peer/node/node-peer.ts';
 

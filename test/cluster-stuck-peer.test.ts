@@ -9,9 +9,9 @@ import { io as ioClient } from 'socket.io-client';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { loadSettings } from '../coordinator/config.ts';
-import { startCoordinator, type RunningCoordinator } from '../coordinator/server.ts';
-import type { RoundDetail } from '../coordinator/round-detail.ts';
+import { loadSettings } from '../coordinator/settings/settings.ts';
+import { startCoordinator, type RunningCoordinator } from '../coordinator/http/server.ts';
+import type { RoundDetail } from '../coordinator/rounds/detail.ts';
 import { startNodePeer, type NodePeerHandle } from '../peer/node/node-peer.ts';
 import { connectToCoordinator, type IoLike } from '../peer/core/connect.ts';
 

@@ -5,7 +5,7 @@ import { killAll, startCoordinatorProcess, startPeerProcess, waitFor } from './c
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { CheckpointStore } from '../coordinator/checkpoint.ts';
+import { CheckpointStore } from '../coordinator/checkpoints/store.ts';
 
 const runDir = mkdtempSync(path.join(tmpdir(), 'stlm-train-'));
 

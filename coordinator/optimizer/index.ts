@@ -1,7 +1,7 @@
 // Master optimizers: the kind follows from the run's mode, and a checkpoint's state says its own kind.
 import type { AdamWOptions } from '../../model/adamw.ts';
 import type { LrSchedule } from '../../model/schedule.ts';
-import { OuterNesterov, type OuterNesterovOptions } from '../outer-optimizer.ts';
+import { OuterNesterov, type OuterNesterovOptions } from './outer-nesterov.ts';
 import { AdamWMaster } from './adamw.ts';
 import type { MasterOptimizer, OptimizerKind } from './optimizer.ts';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encodeOptimizerState } from '../optimizer-file.ts';
+import { encodeOptimizerState } from './optimizer-file.ts';
 import { decodeOptimizerFile, encodeOptimizerFile } from './state-file.ts';
 import type { OptimizerState } from './optimizer.ts';
 

@@ -4,7 +4,7 @@
 // (the JSON header is part of the bytes), so older checkpoints load unchanged and new files are byte-identical
 // to them. Loading validates the shape with zod; the values (lengths, NaN) are importState's to check.
 import { z } from 'zod';
-import { decodeOptimizerState, encodeOptimizerState } from '../optimizer-file.ts';
+import { decodeOptimizerState, encodeOptimizerState } from './optimizer-file.ts';
 import type { OptimizerKind, OptimizerState } from './optimizer.ts';
 
 const floats = z.instanceof(Float32Array);

@@ -106,7 +106,7 @@ export class PeerTrainer {
     if (!this.model) this.model = await this.opts.createModel(welcome.config as unknown as StlmConfig, welcome.seed);
     let weights: Float32Array;
     if (msg.encoding === 'delta') {
-      // A compressed update against the version this peer holds (coordinator/model-broadcast.ts).
+      // A compressed update against the version this peer holds (coordinator/rounds/model-broadcast.ts).
       if (!this.weights || msg.baseVersion !== this.stats.modelVersion) {
         throw new Error(`model delta against version ${msg.baseVersion}, but this peer holds ${this.stats.modelVersion}`);
       }

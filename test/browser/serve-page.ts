@@ -1,5 +1,5 @@
 // Serves a test or benchmark page the way the coordinator serves its own: entry files bundled with esbuild
-// and served by coordinator/web.ts's router (cross-origin isolated, /tfjs-wasm/ for the .wasm files) on
+// and served by coordinator/http/web.ts's router (cross-origin isolated, /tfjs-wasm/ for the .wasm files) on
 // 127.0.0.1, a secure context where navigator.gpu exists.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { Server } from 'node:http';
 import express from 'express';
 import { build } from 'esbuild';
-import { createWebRouter } from '../../coordinator/web.ts';
+import { createWebRouter } from '../../coordinator/http/web.ts';
 import type { CoordinatorStatus } from '../../protocol/status.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');

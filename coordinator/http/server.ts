@@ -1,0 +1,109 @@
+// The coordinator process: HTTP (status, metrics, the browser pages), socket.io (join + signaling), WebRTC
+// data channels to peers, and the round loop. `startCoordinator(settings)` returns once it listens.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import { Server as SocketServer } from 'socket.io';
+import pino, { type Logger } from 'pino';
+import type { CoordinatorSettings } from '../settings/settings.ts';
+import type { Message } from '../../protocol/messages.ts';
+import { PeerRegistry } from '../peers/registry.ts';
+import { handleSocket } from '../peers/session.ts';
+import { createWebRouter } from './web.ts';
+import { createRun, MAX_REJECTIONS_IN_A_ROW, type Run } from '../run.ts';
+import type { RoundDetail } from '../rounds/detail.ts';
+import type { RoundRecord } from '../../protocol/status.ts';
+
+export interface StartOptions {
+  logger?: Logger;
+  /** Observes every round (tests compare losses with a single process; the benchmark times rounds). */
+  onRound?(record: RoundRecord, detail: RoundDetail): void;
+}
+
+export interface RunningCoordinator {
+  url: string;
+  port: number;
+  run: Run;
+  /** Writes a checkpoint now (SIGINT/SIGTERM handlers call this before close). */
+  checkpoint(): Promise<string | undefined>;
+  close(): Promise<void>;
+}
+
+/** Allowed socket.io message size: join and signaling only; model data goes over the data channel. */
+const MAX_SOCKET_MESSAGE_BYTES = 256 * 1024;
+
+export async function startCoordinator(settings: CoordinatorSettings, opts: StartOptions = {}): Promise<RunningCoordinator> {
+  const logger = opts.logger ?? pino({ name: 'coordinator' });
+  const registry = new PeerRegistry<Message>();
+  const run = await createRun(settings, registry, logger, opts.onRound);
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.get('/api/status', (_req, res) => {
+    res.json(run.status());
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.type(run.metrics.registry.contentType).send(await run.metrics.registry.metrics());
+  });
+  // The browser pages, dashboard, sample text and admin actions (coordinator/http/web.ts).
+  app.use(
+    createWebRouter({
+      getStatus: () => run.status(),
+      adminToken: settings.adminToken || undefined,
+      admin: {
+        pause: () => run.loop.pause(),
+        resume: () => run.loop.resume(),
+        checkpoint: () => run.checkpoint('admin'),
+        consolidate: () => run.consolidate(),
+      },
+      sample: async (prompt, maxBytes) => run.sample(prompt, maxBytes),
+    }),
+  );
+
+  const server = http.createServer(app);
+  // A peer deep in a training step (tfjs blocks its thread: seconds, on a slow phone maybe a minute) cannot
+  // answer pings; socket.io's default 20 s pong timeout would drop it. The heartbeat sweeper and the round
+  // deadline judge liveness instead; a closed socket or data channel is still noticed at once.
+  const io = new SocketServer(server, { maxHttpBufferSize: MAX_SOCKET_MESSAGE_BYTES, serveClient: false, pingTimeout: 120_000 });
+  io.on('connection', (socket) =>
+    handleSocket(socket, {
+      registry,
+      loop: run.loop,
+      logger,
+      token: settings.token,
+      iceServers: settings.iceServers,
+      dataChannelTimeoutMs: settings.dataChannelTimeoutMs,
+      welcome: run.welcome,
+      maxRejectionsInARow: MAX_REJECTIONS_IN_A_ROW,
+    }),
+  );
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(settings.port, settings.host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = settings.host === '0.0.0.0' || settings.host === '::' ? '127.0.0.1' : settings.host;
+  const baseUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  logger.info({ url: baseUrl, runId: run.runId }, 'coordinator listening');
+  run.start();
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: baseUrl,
+    port,
+    run,
+    checkpoint: () => run.checkpoint('requested'),
+    close() {
+      closing ??= (async () => {
+        await run.stop();
+        for (const p of registry.all()) registry.remove(p.id);
+        io.disconnectSockets(true);
+        await new Promise<void>((resolve) => io.close(() => resolve()));
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,214 @@
+// One peer's life on the coordinator: the socket.io join handshake (token, protocol version), WebRTC
+// signaling, the data-channel deadline, then every message over the data channel. Anything malformed ends
+// this one session with a coded error; the coordinator and the other peers never notice.
+import type { Socket } from 'socket.io';
+import type { Logger } from 'pino';
+import { randomUUID } from 'node:crypto';
+import type SimplePeer from 'simple-peer';
+import { PROTOCOL_VERSION, decodeMessage, encodeMessage, type Message, type MessageOf } from '../../protocol/messages.ts';
+import type { ErrorCode } from '../../protocol/errors.ts';
+import { MessageTransport, fromSimplePeer } from '../../protocol/transport.ts';
+import { createCoordinatorLink, LinkError } from './webrtc-link.ts';
+import type { PeerLink, PeerRegistry } from './registry.ts';
+import type { RoundLoop } from '../rounds/round-loop.ts';
+import { rejectResult } from './rejection-policy.ts';
+import { sameToken } from '../http/token.ts';
+
+export interface SessionContext {
+  registry: PeerRegistry<Message>;
+  loop: RoundLoop;
+  logger: Logger;
+  token: string;
+  iceServers: RTCIceServer[];
+  dataChannelTimeoutMs: number;
+  /** The welcome minus the per-peer fields. */
+  welcome: Omit<MessageOf<'welcome'>, 'type' | 'peerId'>;
+  /** Closes a peer after this many rejected results in a row. */
+  maxRejectionsInARow: number;
+}
+
+const JOIN_TIMEOUT_MS = 10_000;
+/** Lets a final error message flush before the socket closes. */
+const CLOSE_DELAY_MS = 200;
+
+export function handleSocket(socket: Socket, ctx: SessionContext): void {
+  new PeerSession(socket, ctx).start();
+}
+
+/** The session of one socket: before join, then as a peer with a data channel. */
+class PeerSession {
+  private readonly log: Logger;
+  private peerId: string | undefined;
+  private link: ReturnType<typeof createCoordinatorLink> | undefined;
+  private transport: MessageTransport | undefined;
+  private closed = false;
+  private joinTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly ctx: SessionContext,
+  ) {
+    this.log = ctx.logger.child({ socket: socket.id });
+  }
+
+  start(): void {
+    const { socket } = this;
+    this.joinTimer = setTimeout(() => this.refuse('ERR_JOIN_TIMEOUT', `no join message within ${JOIN_TIMEOUT_MS} ms`), JOIN_TIMEOUT_MS);
+    socket.on('disconnect', (reason) => {
+      if (!this.closed) this.log.info({ peer: this.peerId, reason }, 'peer socket closed');
+      this.close();
+    });
+    // Only 'msg' events carrying protocol bytes are allowed on the socket.
+    socket.onAny((event: string) => {
+      if (event !== 'msg') this.refuse('ERR_BAD_MESSAGE', `unexpected socket event "${event}"`);
+    });
+    socket.on('msg', (data: unknown) => this.onSocketMessage(data));
+  }
+
+  private emit(msg: Message): void {
+    this.socket.emit('msg', encodeMessage(msg));
+  }
+
+  private refuse(code: ErrorCode, message: string): void {
+    if (this.closed) return;
+    this.log.warn({ peer: this.peerId, code }, message);
+    try {
+      this.emit({ type: 'error', code, message, fatal: true });
+    } catch {
+      // socket already gone
+    }
+    // The peer leaves the run now; its connections close a moment later, so that the error (on the
+    // socket) reaches it before the data channel's close does.
+    this.close(CLOSE_DELAY_MS);
+  }
+
+  private close(linger = 0): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.joinTimer);
+    if (this.peerId) this.ctx.registry.remove(this.peerId);
+    const l = this.link;
+    const end = () => {
+      l?.destroy();
+      this.socket.disconnect(true);
+    };
+    if (linger > 0) setTimeout(end, linger);
+    else end();
+  }
+
+  private onSocketMessage(data: unknown): void {
+    if (this.closed) return;
+    if (!(data instanceof Uint8Array)) return this.refuse('ERR_BAD_MESSAGE', 'socket messages must be binary protocol messages');
+    const decoded = decodeMessage(data);
+    if (!decoded.ok) return this.refuse(decoded.error.code, `invalid message: ${decoded.error.message}`);
+    const msg = decoded.message;
+    if (!this.peerId) {
+      if (msg.type !== 'join') return this.refuse('ERR_NOT_JOINED', `expected "join", got "${msg.type}"`);
+      return this.onJoin(msg);
+    }
+    if (msg.type === 'signal') {
+      this.link?.signal(msg.data as SimplePeer.SignalData);
+      return;
+    }
+    if (msg.type === 'leave') return this.close();
+    // Heartbeats may also come over the socket before the data channel opens.
+    if (msg.type === 'heartbeat') return this.ctx.registry.touch(this.peerId);
+    this.refuse('ERR_UNEXPECTED', `"${msg.type}" is not allowed on the signaling socket`);
+  }
+
+  private onJoin(msg: MessageOf<'join'>): void {
+    const { ctx } = this;
+    clearTimeout(this.joinTimer);
+    if (msg.protocolVersion !== PROTOCOL_VERSION) {
+      return this.refuse(
+        'ERR_PROTOCOL_VERSION',
+        `protocol version ${msg.protocolVersion} is not supported; this coordinator speaks version ${PROTOCOL_VERSION}`,
+      );
+    }
+    if (!sameToken(msg.token, ctx.token)) return this.refuse('ERR_TOKEN', 'wrong or missing join token');
+    const id = randomUUID().slice(0, 8);
+    this.peerId = id;
+    const peerLink: PeerLink<Message> = {
+      send: (m) => {
+        if (this.closed || !this.transport) throw new Error('the data channel is not open');
+        void this.transport.send(m);
+      },
+      close: (code, reason) => this.refuse(code, reason),
+    };
+    ctx.registry.add({
+      id, kind: msg.kind, backend: msg.backend, threads: msg.capabilities?.threads, backendStepMs: msg.capabilities?.backendStepMs,
+      link: peerLink,
+    });
+    this.log.info({ peer: id, kind: msg.kind, backend: msg.backend }, 'peer joined; connecting WebRTC');
+    this.emit({ type: 'welcome', peerId: id, ...ctx.welcome });
+    this.connectDataChannel(id);
+  }
+
+  /** WebRTC to the peer; once its data channel opens, the peer is admitted and gets the model. */
+  private connectDataChannel(id: string): void {
+    const link = createCoordinatorLink({
+      iceServers: this.ctx.iceServers,
+      openTimeoutMs: this.ctx.dataChannelTimeoutMs,
+      sendSignal: (signal) => {
+        if (!this.closed) this.emit({ type: 'signal', data: signal });
+      },
+    });
+    this.link = link;
+    link.opened.then(
+      () => {
+        if (this.closed) return;
+        const channel = new MessageTransport(fromSimplePeer(link.peer));
+        this.transport = channel;
+        channel.onMessage((m) => this.onChannelMessage(m));
+        channel.onInvalid((err) => this.refuse(err.code, `invalid message on the data channel: ${err.message}`));
+        link.peer.on('close', () => {
+          if (!this.closed) this.log.info({ peer: id }, 'data channel closed');
+          this.close();
+        });
+        this.log.info({ peer: id }, 'data channel open; sending the model');
+        const entry = this.ctx.registry.get(id);
+        if (entry) this.ctx.loop.admit(entry);
+      },
+      (err: LinkError) => this.refuse(err.code ?? 'ERR_WEBRTC', err.message),
+    );
+  }
+
+  private onChannelMessage(msg: Message): void {
+    const { ctx, peerId, log } = this;
+    if (this.closed || !peerId) return;
+    const entry = ctx.registry.get(peerId);
+    if (!entry) return;
+    ctx.registry.touch(peerId);
+    switch (msg.type) {
+      case 'ready':
+        ctx.registry.updateCapabilities(peerId, { backend: msg.backend, threads: msg.threads });
+        return ctx.loop.markReady(entry, msg.version);
+      case 'result': {
+        ctx.registry.recordResultArrival(peerId);
+        const why = ctx.loop.offerResult(entry, msg);
+        if (why === undefined) return;
+        if (why === 'stale' || why === 'no round in progress' || why === 'unassigned') {
+          log.info({ peer: peerId, round: msg.round, version: msg.version, why }, 'late result ignored');
+          return;
+        }
+        rejectResult(ctx.registry, ctx.maxRejectionsInARow, { peerId, reason: why, notice: `result rejected: ${why}` });
+        return;
+      }
+      case 'heartbeat':
+        return;
+      case 'error':
+        // The peer could not finish its assignment (e.g. a non-finite gradient): its batch goes back now.
+        log.warn({ peer: peerId, code: msg.code }, msg.message);
+        ctx.registry.recordRejection(peerId, msg.code);
+        if (msg.fatal) this.close();
+        else ctx.loop.abandon(peerId);
+        return;
+      case 'leave':
+        log.info({ peer: peerId, reason: msg.reason }, 'peer left');
+        this.close();
+        return;
+      default:
+        this.refuse('ERR_UNEXPECTED', `"${msg.type}" is not allowed from a peer on the data channel`);
+    }
+  }
+}
