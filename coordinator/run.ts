@@ -31,6 +31,9 @@ export interface Run {
   /** Resolves when the loop has ended (maxRounds reached or stop()) and a consolidation under way is done. */
   readonly finished: Promise<void>;
   stop(): Promise<void>;
+  /** An admin's pause: no new rounds until resume() (a round under way finishes). */
+  pause(): { paused: boolean };
+  resume(): { paused: boolean };
   checkpoint(reason: string): Promise<string | undefined>;
   /** Writes a checkpoint and consolidates it (prune + int8, scored against the dense model); the summary. */
   consolidate(): Promise<Record<string, unknown>>;
@@ -105,6 +108,8 @@ export async function createRun(
       loop.stop();
       await finished.catch(() => {});
     },
+    pause: () => loop.pause(),
+    resume: () => loop.resume(),
     checkpoint: (reason) => checkpoints.save(reason),
     async consolidate() {
       return checkpoints.consolidate(await checkpoints.save('consolidate'));

@@ -51,8 +51,8 @@ export async function startCoordinator(settings: CoordinatorSettings, opts: Star
       getStatus: () => run.status(),
       adminToken: settings.adminToken || undefined,
       admin: {
-        pause: () => run.loop.pause(),
-        resume: () => run.loop.resume(),
+        pause: () => run.pause(),
+        resume: () => run.resume(),
         checkpoint: () => run.checkpoint('admin'),
         consolidate: () => run.consolidate(),
       },
