@@ -22,6 +22,15 @@ describe('screenContributions', () => {
     ]);
   });
 
+  it('rejects a norm too large to step on (FLT_MAX values) even with one other contribution', () => {
+    const r = screenContributions([c('ok', [1, 1]), c('max', [3.4e38, 3.4e38]), c('huge', [2e18, 0])], 2);
+    expect(r.accepted.map((x) => x.peerId)).toEqual(['ok']);
+    expect(r.rejected).toEqual([
+      { peerId: 'max', reason: 'norm-unusable' },
+      { peerId: 'huge', reason: 'norm-unusable' },
+    ]);
+  });
+
   it('rejects a bad byte count', () => {
     const r = screenContributions([c('neg', [1], -5), c('nan', [1], Number.NaN)], 1);
     expect(r.rejected.map((x) => x.reason)).toEqual(['bad-weight', 'bad-weight']);

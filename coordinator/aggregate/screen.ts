@@ -2,6 +2,9 @@
 //   wrong-length  the vector does not have the model's parameter count;
 //   bad-weight    the claimed byte count is not a finite number >= 0;
 //   non-finite    any value is NaN or +-Infinity;
+//   norm-unusable an L2 norm above MAX_USABLE_NORM (1e18), whatever the round: its square, which gradient
+//                 clipping takes, would overflow float32 (largest value 3.4e38), and no honest gradient or
+//                 pseudo-gradient comes near it;
 //   norm-outlier  with at least `minForNormCheck` (3) contributions left after the checks above, an L2 norm
 //                 more than `maxNormRatio` (10) times the median norm of those, or less than median / 10.
 //                 Skipped when the median norm is 0 (nothing to compare against).
@@ -10,7 +13,9 @@
 // round is a reference that a minority cannot move.
 import type { Contribution } from './aggregator.ts';
 
-export type RejectionReason = 'wrong-length' | 'bad-weight' | 'non-finite' | 'norm-outlier';
+export type RejectionReason = 'wrong-length' | 'bad-weight' | 'non-finite' | 'norm-unusable' | 'norm-outlier';
+
+export const MAX_USABLE_NORM = 1e18;
 
 export interface ScreenOptions {
   /** Default 10. */
@@ -47,6 +52,10 @@ export function screenContributions(contributions: Contribution[], expectedLengt
     // overflow a float64), so one pass answers both questions.
     if (!Number.isFinite(norm)) {
       rejected.push({ peerId: c.peerId, reason: 'non-finite' });
+      continue;
+    }
+    if (norm > MAX_USABLE_NORM) {
+      rejected.push({ peerId: c.peerId, reason: 'norm-unusable' });
       continue;
     }
     norms.set(c.peerId, norm);

@@ -170,8 +170,9 @@ export class RoundLoop {
     }
 
     const t1 = Date.now();
-    const accepted = this.screen(sent, detail);
-    const { lossSum, bytes } = accepted.length > 0 ? this.apply(accepted, sent, version, detail) : { lossSum: 0, bytes: 0 };
+    let accepted = this.screen(sent, detail);
+    if (accepted.length > 0 && !this.step(accepted, sent, detail)) accepted = [];
+    const { lossSum, bytes } = accepted.length > 0 ? this.book(accepted, sent, version, detail) : { lossSum: 0, bytes: 0 };
     state.round += 1;
     detail.aggregateMs = Date.now() - t1;
 
@@ -212,9 +213,33 @@ export class RoundLoop {
   }
 
   /** Steps the optimizer on the aggregate of the accepted results and books them; their loss sum and bytes. */
-  private apply(accepted: Contribution[], sent: SentRound, version: number, detail: RoundDetail): { lossSum: number; bytes: number } {
+  /**
+   * Steps the optimizer on the aggregate of the accepted results. A step that cannot be taken (the aggregate
+   * overflows float32, the optimizer refuses it) drops the round, not the run: the master weights are as they
+   * were, the contributions are rejected and counted, and their batches go back to the data set.
+   */
+  private step(accepted: Contribution[], sent: SentRound, detail: RoundDetail): boolean {
+    const { state, dataset, registry, logger } = this.o;
+    try {
+      const update = state.aggregate(accepted);
+      if (!allFinite(update)) throw new Error('the aggregated update is not finite (float32 overflow)');
+      state.applyUpdate(update);
+      return true;
+    } catch (e) {
+      const reason = `round ${state.round} dropped: ${(e as Error).message}`;
+      logger.error({ round: state.round, peers: accepted.map((c) => c.peerId) }, reason);
+      for (const c of accepted) {
+        detail.rejected.push({ peerId: c.peerId, reason });
+        rejectResult(registry, this.o.maxRejectionsInARow, { peerId: c.peerId, reason, notice: reason });
+        for (const id of sent.assignments.get(c.peerId)?.batchIds ?? []) dataset.requeue(id);
+      }
+      return false;
+    }
+  }
+
+  /** After a step: the hooks, the broadcast's bookkeeping, and the accepted results booked; their loss and bytes. */
+  private book(accepted: Contribution[], sent: SentRound, version: number, detail: RoundDetail): { lossSum: number; bytes: number } {
     const { state, dataset, registry } = this.o;
-    state.applyUpdate(state.aggregate(accepted));
     this.o.afterStep?.();
     this.broadcast.advance(version, state.version);
     let lossSum = 0;
@@ -248,4 +273,9 @@ export class RoundLoop {
       return 0;
     }
   }
+}
+
+function allFinite(v: Float32Array): boolean {
+  for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i]!)) return false;
+  return true;
 }
