@@ -17,8 +17,9 @@ export function tempName(what: string): string {
 
 /** Writes `data` (a string as UTF-8) to `file` and fsyncs it. Not atomic on its own: for files inside a
  * temp directory that is renamed into place afterwards. */
-export async function writeFileDurable(file: string, data: Uint8Array | string): Promise<void> {
-  const fh = await open(file, 'w');
+export async function writeFileDurable(file: string, data: Uint8Array | string, mode?: number): Promise<void> {
+  // A mode applies when the file is created: a secret is never readable by others, not even for a moment.
+  const fh = await open(file, 'w', mode);
   try {
     await fh.writeFile(data);
     await fh.sync();
@@ -44,11 +45,11 @@ export async function syncDir(dir: string): Promise<void> {
  * Replaces `file` with `data` (a string as UTF-8) atomically and durably. If anything fails, the temp file is
  * removed, `file` is left as it was and the error is thrown.
  */
-export async function writeFileAtomic(file: string, data: Uint8Array | string): Promise<void> {
+export async function writeFileAtomic(file: string, data: Uint8Array | string, mode?: number): Promise<void> {
   const dir = path.dirname(file);
   const tmp = path.join(dir, tempName(path.basename(file)));
   try {
-    await writeFileDurable(tmp, data);
+    await writeFileDurable(tmp, data, mode);
     await rename(tmp, file);
   } catch (e) {
     await rm(tmp, { force: true });

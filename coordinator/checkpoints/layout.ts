@@ -7,6 +7,7 @@
 //     model.stlmq         the consolidated model, once consolidated (consolidation/consolidate-checkpoint.ts)
 //     consolidation.json  that consolidation's full report
 //   runDir/latest          the name of the checkpoint written last
+//   runDir/tokens.json     the join and admin tokens, owner-only (checkpoints/run-tokens.ts), never in a checkpoint
 //   runDir/.tmp-*          a save under way, or a dead writer's leftovers (checkpoints/atomic-file.ts's tempName)
 import { existsSync, readdirSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
@@ -18,6 +19,7 @@ export const STATE_FILE = 'state.json';
 export const CONSOLIDATED_FILE = 'model.stlmq';
 export const REPORT_FILE = 'consolidation.json';
 export const LATEST_POINTER = 'latest';
+export const TOKENS_FILE = 'tokens.json';
 
 const PREFIX = 'ckpt-';
 /** The names the store writes; only these are listed, loaded by latest() and pruned. */

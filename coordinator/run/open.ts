@@ -9,6 +9,7 @@ import { parsePruneSchedule } from '../../model/compress/schedule.ts';
 import { loadCorpus } from '../../data/corpus.ts';
 import { Dataset } from '../../data/dataset.ts';
 import { CheckpointStore } from '../checkpoints/store.ts';
+import { saveRunTokens } from '../checkpoints/run-tokens.ts';
 import { CheckpointConsolidator, type ConsolidatorState } from '../consolidation/consolidator.ts';
 import type { CoordinatorSettings } from '../settings/settings.ts';
 import { RunJournal } from '../journal/journal.ts';
@@ -33,6 +34,10 @@ export async function openRun(given: CoordinatorSettings, logger: Logger): Promi
   const ck = given.resume ? await store.latest() : null;
   if (given.resume && !ck) throw new Error(`--resume: no usable checkpoint in ${given.runDir}`);
   const settings = ck ? resumedSettings(given, ck.settings, Boolean(ck.pruning)) : given;
+  // Saved first: it also shows at once whether the run dir can be written (checkpoints would fail later).
+  await saveRunTokens(settings.runDir, { token: settings.token, adminToken: settings.adminToken }).catch((e: Error) =>
+    logger.error({ runDir: settings.runDir, err: e.message }, 'cannot write to the run directory: checkpoints will fail and --resume will need --token'),
+  );
   const config = ck ? ck.config : resolveConfig(settings.preset);
   await setupBackend(settings.backend ?? 'wasm');
   const corpus = await loadCorpus(settings.data);

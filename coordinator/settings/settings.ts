@@ -10,6 +10,7 @@ import { RECIPES } from '../../model/recipe.ts';
 import { DEFAULT_ADAMW } from '../../model/adamw.ts';
 import { AGGREGATOR_NAMES } from '../aggregate/aggregator.ts';
 import { CODEC_NAMES } from '../../protocol/codecs/names.ts';
+import { readRunTokens } from '../checkpoints/run-tokens.ts';
 import { CheckpointStore } from '../checkpoints/store.ts';
 
 
@@ -191,11 +192,13 @@ export function loadSettings(opts: LoadSettingsOptions = {}): CoordinatorSetting
   merged = deepMerge(merged, given);
   // Undefined values (flags not given) never replace a value.
   merged.runId ??= newRunId();
-  merged.token ??= randomBytes(12).toString('hex');
-  merged.adminToken ??= randomBytes(16).toString('hex');
   if (merged.runDir === undefined) {
     merged.runDir = merged.resume === true ? newestRunDir(path.join(cwd, 'runs')) : path.join(cwd, 'runs', String(merged.runId));
   }
+  // A resumed run keeps its tokens (saved in its run dir at start), so its peers and tabs can come back.
+  const saved = merged.resume === true && typeof merged.runDir === 'string' ? readRunTokens(merged.runDir) : undefined;
+  merged.token ??= saved?.token ?? randomBytes(12).toString('hex');
+  merged.adminToken ??= saved?.adminToken ?? randomBytes(16).toString('hex');
   return parseSettings(merged);
 }
 

@@ -64,14 +64,18 @@ export interface CoordinatorProc extends Proc {
   status(): Promise<CoordinatorStatus>;
 }
 
-/** Starts `stlm coordinator --port 0 ...` and resolves once it printed its URL. */
-export async function startCoordinatorProcess(args: string[], token = 'test-token'): Promise<CoordinatorProc> {
-  const p = spawnStlm(['coordinator', '--port', '0', '--host', '127.0.0.1', '--token', token, ...args]);
+/**
+ * Starts `stlm coordinator --port 0 ...` and resolves once it printed its URL. With `token` null no --token is
+ * passed: the coordinator draws one (or, resumed, reads its run's) and the one it printed is used.
+ */
+export async function startCoordinatorProcess(args: string[], token: string | null = 'test-token'): Promise<CoordinatorProc> {
+  const p = spawnStlm(['coordinator', '--port', '0', '--host', '127.0.0.1', ...(token === null ? [] : ['--token', token]), ...args]);
   const url = await waitFor('the coordinator URL', () => /STLM_COORDINATOR_URL=(\S+)/.exec(p.output())?.[1], 60_000, p);
+  const used = token ?? (await waitFor('the printed join token', () => /peer --url \S+ --token (\S+)/.exec(p.output())?.[1], 10_000, p));
   return {
     ...p,
     url,
-    token,
+    token: used,
     status: async () => (await (await fetch(`${url}/api/status`)).json()) as CoordinatorStatus,
   };
 }
