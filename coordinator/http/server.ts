@@ -10,6 +10,7 @@ import type { Message } from '../../protocol/messages.ts';
 import { PeerRegistry } from '../peers/registry.ts';
 import { handleSocket } from '../peers/session.ts';
 import { createWebRouter } from './web.ts';
+import { SampleCache } from './sample-cache.ts';
 import { createRun, MAX_REJECTIONS_IN_A_ROW, type Run } from '../run.ts';
 import type { RoundDetail } from '../rounds/detail.ts';
 import type { RoundRecord } from '../../protocol/status.ts';
@@ -36,6 +37,7 @@ export async function startCoordinator(settings: CoordinatorSettings, opts: Star
   const logger = opts.logger ?? pino({ name: 'coordinator' });
   const registry = new PeerRegistry<Message>();
   const run = await createRun(settings, registry, logger, opts.onRound);
+  const samples = new SampleCache({ generate: (prompt, maxBytes) => run.sample(prompt, maxBytes), currentRound: () => run.state.round });
 
   const app = express();
   app.disable('x-powered-by');
@@ -56,7 +58,7 @@ export async function startCoordinator(settings: CoordinatorSettings, opts: Star
         checkpoint: () => run.checkpoint('admin'),
         consolidate: () => run.consolidate(),
       },
-      sample: async (prompt, maxBytes) => run.sample(prompt, maxBytes),
+      sample: (prompt, maxBytes) => samples.get(prompt, maxBytes),
     }),
   );
 

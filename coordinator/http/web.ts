@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { CoordinatorStatus } from '../../protocol/status.ts';
 import { sameToken } from './token.ts';
+import { SampleRateLimited } from './sample-cache.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const BROWSER_DIST = path.join(ROOT, 'dist/browser');
@@ -75,6 +76,10 @@ export function createWebRouter(opts: WebRouterOptions): Router {
     try {
       res.json(await opts.sample(prompt, max));
     } catch (e) {
+      if (e instanceof SampleRateLimited) {
+        res.status(429).set('Retry-After', String(e.retryAfterSeconds)).json({ error: e.message });
+        return;
+      }
       res.status(500).json({ error: (e as Error).message });
     }
   });
