@@ -89,6 +89,14 @@ describe('createWebRouter', () => {
     expect(info).toEqual({ actions: ['pause', 'checkpoint'], authorized: true });
   });
 
+  it('answers a bad request with a status and one line, never a stack trace', async () => {
+    const res = await fetch(withBundle.url + '/assets/%E0%A4%A');
+    expect(res.status).toBe(400);
+    const body = await res.text();
+    expect(JSON.parse(body)).toEqual({ error: 'Bad Request' });
+    expect(body).not.toMatch(/\bat \w|node_modules/);
+  });
+
   it('answers 404 for samples when the coordinator cannot generate', async () => {
     expect((await fetch(noBundle.url + '/api/sample')).status).toBe(404);
   });

@@ -118,5 +118,13 @@ export function createWebRouter(opts: WebRouterOptions): Router {
     } else next();
   }
 
+  // Express's default error handler answers with the error's stack trace (file paths, library versions):
+  // a visitor gets a status and one line instead.
+  router.use((err: unknown, _req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent) return next(err);
+    const e = err as { status?: number; statusCode?: number; expose?: boolean; message?: string };
+    const status = e.status ?? e.statusCode ?? 500;
+    res.status(status).json({ error: status < 500 && e.expose !== false ? (e.message ?? 'bad request') : 'internal error' });
+  });
   return router;
 }
