@@ -33,8 +33,10 @@ export const MessageType = {
 export type MessageTypeName = (typeof MessageType)[keyof typeof MessageType];
 
 /** Free text (names, reasons, error messages) is capped so a peer cannot make us log megabytes. */
-const MAX_TEXT = 2048;
-const MAX_ICE_SERVERS = 16;
+/** The longest free text a message field may hold. */
+export const MAX_TEXT = 2048;
+/** The most ICE servers a welcome carries (coordinator settings accept no more). */
+export const MAX_ICE_SERVERS = 16;
 
 const uint = z.int().min(0).max(Number.MAX_SAFE_INTEGER);
 const uint32 = z.int().min(0).max(0xffffffff);

@@ -49,6 +49,10 @@ describe('loadSettings', () => {
     expect(() => loadSettings({ overrides: { lr: -1 } })).toThrow(/settings\.schedule\.maxLr/);
     expect(() => loadSettings({ overrides: { minLr: 1, lr: 0.1 } })).toThrow(/settings\.schedule\.minLr: minLr must be <= maxLr/);
     expect(() => loadSettings({ overrides: { iceServers: [{ urls: 'http://x' }] } })).toThrow(/settings\.iceServers\.0\.urls/);
+    // No more, and no longer, than a welcome message carries to the peers.
+    const many = Array.from({ length: 17 }, (_, i) => ({ urls: `stun:host${i}:3478` }));
+    expect(() => loadSettings({ overrides: { iceServers: many } })).toThrow(/settings\.iceServers: at most 16 ICE servers/);
+    expect(() => loadSettings({ overrides: { iceServers: [{ urls: `turn:${'x'.repeat(3000)}` }] } })).toThrow(/settings\.iceServers\.0\.urls/);
     expect(() => loadSettings({ overrides: { portt: 1 } })).toThrow(/unknown field\(s\) "portt"/);
     expect(() => loadSettings({ overrides: { deadline: { minMs: 10_000, maxMs: 5_000 } } })).toThrow(/settings\.deadline\.minMs/);
   });

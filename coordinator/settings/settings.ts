@@ -10,6 +10,7 @@ import { RECIPES } from '../../model/recipe.ts';
 import { DEFAULT_ADAMW } from '../../model/adamw.ts';
 import { AGGREGATOR_NAMES } from '../aggregate/aggregator.ts';
 import { CODEC_NAMES } from '../../protocol/codecs/names.ts';
+import { MAX_ICE_SERVERS, MAX_TEXT } from '../../protocol/message-schemas.ts';
 import { readRunTokens } from '../checkpoints/run-tokens.ts';
 import { CheckpointStore } from '../checkpoints/store.ts';
 
@@ -18,10 +19,13 @@ const positiveInt = z.int().min(1);
 const nonNegativeInt = z.int().min(0);
 const positive = z.number().positive().finite();
 
+// Within what the welcome message can carry to the peers (checked here, at start, rather than in a socket
+// handler when the first peer joins).
+const iceUrl = z.string().max(MAX_TEXT).regex(/^(stun|turns?):/, 'must start with stun:, turn: or turns:');
 const iceServerSchema = z.strictObject({
-  urls: z.union([z.string().regex(/^(stun|turns?):/, 'must start with stun:, turn: or turns:'), z.array(z.string()).min(1)]),
-  username: z.string().optional(),
-  credential: z.string().optional(),
+  urls: z.union([iceUrl, z.array(iceUrl).min(1).max(MAX_ICE_SERVERS)]),
+  username: z.string().max(MAX_TEXT).optional(),
+  credential: z.string().max(MAX_TEXT).optional(),
 });
 
 const scheduleSchema = z
@@ -106,7 +110,7 @@ export const settingsSchema = z.strictObject({
   validationFraction: z.number().gt(0).lt(0.5),
   /** Validation examples scored per evaluation (a fixed prefix of the validation set). */
   validationExamples: positiveInt,
-  iceServers: z.array(iceServerSchema),
+  iceServers: z.array(iceServerSchema).max(MAX_ICE_SERVERS, `at most ${MAX_ICE_SERVERS} ICE servers (what a welcome carries)`),
   deadline: deadlineSchema,
   heartbeatTimeoutMs: positiveInt,
   dataChannelTimeoutMs: positiveInt,
