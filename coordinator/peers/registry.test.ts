@@ -32,14 +32,17 @@ describe('PeerRegistry', () => {
     expect(registry.readyAt(5)).toEqual([]);
   });
 
-  it('leaves a peer that missed a deadline out of rounds until a result of it arrives', () => {
+  it('leaves a peer that missed a deadline out of rounds until its result for that round arrives', () => {
     const { registry } = registryWith();
     registry.markSyncing('a');
     registry.markSent('a', 0);
     registry.markReady('a', 0);
-    registry.markMissed('a');
+    registry.markMissed('a', 7);
     expect(registry.readyAt(0)).toEqual([]);
-    registry.recordResultArrival('a');
+    // A stale result of an older round does not re-arm it.
+    registry.recordResultArrival('a', 6);
+    expect(registry.readyAt(0)).toEqual([]);
+    registry.recordResultArrival('a', 7);
     expect(registry.readyAt(0).map((p) => p.id)).toEqual(['a']);
   });
 

@@ -40,7 +40,8 @@ export interface PeerEntry<M> {
   /** Last reason a result from this peer was rejected or a message was invalid. */
   readonly lastRejection: string | undefined;
   /** When this peer last missed a round's deadline; it gets no new work until a result of it arrives again. */
-  readonly missedAt: number | undefined;
+  /** The round whose deadline this peer missed, until its result for that round (or a later one) arrives. */
+  readonly missedRound: number | undefined;
   /** When this peer's last result (current or late) arrived. */
   readonly lastResultAt: number;
 }
@@ -82,7 +83,7 @@ export class PeerRegistry<M> {
       rejected: 0,
       rejectedInARow: 0,
       lastRejection: undefined,
-      missedAt: undefined,
+      missedRound: undefined,
       lastResultAt: 0,
     };
     this.peers.set(init.id, entry);
@@ -145,25 +146,27 @@ export class PeerRegistry<M> {
     return true;
   }
 
-  /** A result of this peer arrived, current or late, used or not: proof that it still computes. */
-  recordResultArrival(id: string): void {
+  /** A result of this peer for `round` arrived, current or late, used or not. Its late result for the round it
+   * missed (or a later one) proves it still computes and re-arms it; a stale result of an older round does not,
+   * so a peer cannot miss every deadline and get work again with old results. */
+  recordResultArrival(id: string, round: number): void {
     const p = this.peers.get(id);
-    if (p) p.lastResultAt = Date.now();
+    if (!p) return;
+    p.lastResultAt = Date.now();
+    if (p.missedRound !== undefined && round >= p.missedRound) p.missedRound = undefined;
   }
 
-  /** The peer missed a round's deadline: it gets no new work until a result of it arrives. */
-  markMissed(id: string): void {
+  /** The peer missed `round`'s deadline: it gets no new work until its result for that round arrives. */
+  markMissed(id: string, round: number): void {
     const p = this.peers.get(id);
-    if (p) p.missedAt = Date.now();
+    if (p) p.missedRound = round;
   }
 
   /** Peers holding the given model version and ready to train it. A peer that missed a deadline is left out
-   * until a result of it arrives (its late one proves it still computes), so a stuck peer costs one deadline,
-   * not one per round; a frozen one then falls to the liveness sweep. */
+   * until its late result arrives, so a stuck peer costs one deadline, not one per round; a frozen one then
+   * falls to the liveness sweep. */
   readyAt(version: number): PeerEntry<M>[] {
-    return [...this.peers.values()].filter(
-      (p) => p.state === 'ready' && p.sentVersion === version && (p.missedAt === undefined || p.lastResultAt >= p.missedAt),
-    );
+    return [...this.peers.values()].filter((p) => p.state === 'ready' && p.sentVersion === version && p.missedRound === undefined);
   }
 
   /** Peers with an open data channel that have received a model (they must receive every new one). */

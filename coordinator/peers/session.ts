@@ -184,7 +184,7 @@ class PeerSession {
         ctx.registry.updateCapabilities(peerId, { backend: msg.backend, threads: msg.threads });
         return ctx.loop.markReady(entry, msg.version);
       case 'result': {
-        ctx.registry.recordResultArrival(peerId);
+        ctx.registry.recordResultArrival(peerId, msg.round);
         const why = ctx.loop.offerResult(entry, msg);
         if (why === undefined) return;
         if (why === 'stale' || why === 'no round in progress' || why === 'unassigned') {

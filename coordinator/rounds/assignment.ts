@@ -3,7 +3,7 @@
 import type { Logger } from 'pino';
 import type { Dataset } from '../../data/dataset.ts';
 import type { Message } from '../../protocol/messages.ts';
-import type { DeadlineEstimator } from './deadline.ts';
+import { roundDeadlineMs, type DeadlineEstimator } from './deadline.ts';
 import type { PeerEntry, PeerRegistry } from '../peers/registry.ts';
 import { RoundCollector, type RoundAssignment } from './collector.ts';
 import type { RoundDetail } from './detail.ts';
@@ -48,7 +48,7 @@ export function assignRound(o: AssignOptions): SentRound {
   const examplesOf = new Map<string, Uint8Array[]>();
   const collector = new RoundCollector<ResultPayload>(round, version, assignments);
   o.register(collector);
-  let deadlineMs = 0;
+  const deadlines: number[] = [];
   const steps = Math.max(1, o.localSteps);
   const lr = state.innerLearningRate();
   for (const p of o.peers) {
@@ -66,7 +66,7 @@ export function assignRound(o: AssignOptions): SentRound {
     assignments.set(p.id, { batchIds, maxBytes });
     examplesOf.set(p.id, batches.flatMap((b) => b.examples));
     detail.assigned.push({ peerId: p.id, batchIds });
-    deadlineMs = Math.max(deadlineMs, o.deadline.deadlineMs(p.id, maxBytes));
+    deadlines.push(o.deadline.deadlineMs(p.id, maxBytes));
     const msg: Message = { type: 'assignment', round, version, batches, lr, localSteps: steps, roundPeers: o.peers.length };
     for (const b of batches) for (const ex of b.examples) detail.wireBytesOut += ex.length;
     try {
@@ -76,5 +76,5 @@ export function assignRound(o: AssignOptions): SentRound {
       registry.remove(p.id);
     }
   }
-  return { collector, assignments, examplesOf, deadlineMs };
+  return { collector, assignments, examplesOf, deadlineMs: roundDeadlineMs(deadlines) };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DeadlineEstimator } from './deadline.ts';
+import { DeadlineEstimator, roundDeadlineMs } from './deadline.ts';
 
 const opts = { defaultMs: 30_000, minMs: 1_000, maxMs: 100_000, safetyFactor: 2, emaAlpha: 0.5 };
 
@@ -62,5 +62,16 @@ describe('DeadlineEstimator', () => {
     expect(() => new DeadlineEstimator({ ...opts, minMs: 200_000 })).toThrow(/minMs/);
     expect(() => new DeadlineEstimator({ ...opts, defaultMs: 500 })).toThrow(/defaultMs/);
     expect(() => new DeadlineEstimator({ ...opts, safetyFactor: 0.5 })).toThrow(/safetyFactor/);
+  });
+});
+
+describe('roundDeadlineMs', () => {
+  it('waits for the slowest peer, but not past 3x the median of the round', () => {
+    expect(roundDeadlineMs([])).toBe(0);
+    expect(roundDeadlineMs([600_000])).toBe(600_000);
+    expect(roundDeadlineMs([2_000, 2_500, 5_000])).toBe(5_000);
+    // One peer whose deadline doubled up to the maximum no longer holds up the others' rounds.
+    expect(roundDeadlineMs([2_000, 2_000, 600_000])).toBe(6_000);
+    expect(roundDeadlineMs([2_000, 600_000])).toBe(6_000);
   });
 });

@@ -90,3 +90,19 @@ export class DeadlineEstimator {
     this.speeds.delete(peerId);
   }
 }
+
+/** A round waits for its slowest peer, but at most this many times the (lower) median of its peers' deadlines. */
+export const ROUND_DEADLINE_SPREAD = 3;
+
+/**
+ * A round's deadline from its peers' own: the largest, bounded by ROUND_DEADLINE_SPREAD x their lower median
+ * (with two peers, the faster one's: each deadline already holds 3x the peer's expected time), so
+ * one peer whose deadline has grown (it keeps missing, or it is far slower than the rest) cannot make every
+ * round wait for it: it misses, and gets work again once its late result arrives. With one peer, its own.
+ */
+export function roundDeadlineMs(perPeer: number[]): number {
+  if (perPeer.length === 0) return 0;
+  const sorted = [...perPeer].sort((a, b) => a - b);
+  const lowerMedian = sorted[(sorted.length - 1) >> 1]!;
+  return Math.min(sorted.at(-1)!, ROUND_DEADLINE_SPREAD * lowerMedian);
+}

@@ -165,7 +165,7 @@ export class RoundLoop {
     for (const id of sent.collector.latePeers()) {
       // The estimator slows its idea of this peer's speed, so its next deadline is longer.
       this.o.deadline.recordMiss(id, sent.assignments.get(id)!.maxBytes, sent.deadlineMs);
-      registry.markMissed(id);
+      registry.markMissed(id, round);
       logger.warn({ peer: id, round, deadlineMs: sent.deadlineMs }, 'peer missed the round deadline; its batches are requeued');
     }
 
