@@ -3,11 +3,10 @@
 // 2. The coordinator is killed with SIGKILL and restarted with --resume on the same port: it continues from
 //    its last checkpoint and the peers rejoin by themselves.
 import { afterAll, describe, expect, it } from 'vitest';
-import net from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { killAll, startCoordinatorProcess, startPeerProcess, waitFor, type CoordinatorProc } from './cluster/processes.ts';
+import { freePort, killAll, startCoordinatorProcess, startPeerProcess, waitFor, type CoordinatorProc } from './cluster/processes.ts';
 
 const runDir = mkdtempSync(path.join(tmpdir(), 'stlm-faults-'));
 
@@ -16,13 +15,6 @@ afterAll(async () => {
   rmSync(runDir, { recursive: true, force: true });
 });
 
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
 
 /** The coordinator's pino lines (JSON on stderr). */
 function logLines(p: CoordinatorProc): Array<Record<string, unknown>> {

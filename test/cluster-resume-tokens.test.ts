@@ -3,11 +3,10 @@
 // and trains, and the printed links stay valid. Before, a resume drew new tokens and every peer stopped for
 // good with ERR_TOKEN. The tokens file is owner-only and no checkpoint holds a token.
 import { readFileSync, readdirSync, rmSync, mkdtempSync, statSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { killAll, startCoordinatorProcess, startPeerProcess, waitFor } from './cluster/processes.ts';
+import { freePort, killAll, startCoordinatorProcess, startPeerProcess, waitFor } from './cluster/processes.ts';
 
 const runDir = mkdtempSync(path.join(tmpdir(), 'stlm-resume-tokens-'));
 
@@ -16,13 +15,6 @@ afterAll(async () => {
   rmSync(runDir, { recursive: true, force: true });
 });
 
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
 
 describe('--resume with the tokens the run drew', () => {
   it('keeps the join token across kill -9, so the peer comes back by itself', async () => {

@@ -1,6 +1,7 @@
 // Real processes for end-to-end tests: a coordinator on port 0 (its URL read from stdout), Node peers,
 // polling of /api/status, and cleanup that kills whatever is still running.
 import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
 import path from 'node:path';
 import type { CoordinatorStatus } from '../../protocol/status.ts';
 
@@ -83,4 +84,13 @@ export async function startCoordinatorProcess(args: string[], token: string | nu
 export function startPeerProcess(url: string, token: string, extra: string[] = []): Proc {
   // One thread unless a test asks for more (the flag's default is every core; a later --threads wins).
   return spawnStlm(['peer', '--url', url, '--token', token, '--no-progress', '--threads', '1', ...extra]);
+}
+
+/** A TCP port free on 127.0.0.1 right now (for a coordinator restarted on the same address). */
+export async function freePort(): Promise<number> {
+  const srv = net.createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+  const port = (srv.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
 }
