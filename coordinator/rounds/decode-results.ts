@@ -1,8 +1,9 @@
-// Turns a round's results into contributions the aggregator may use: decode each payload (any codec, by the
-// id it carries), then the shared screen (NaN/Inf, wrong length, norm outliers), then our own checks that the
+// Turns a round's results into contributions the aggregator may use: decode each payload (only the run's codec:
+// a payload in another, e.g. a top-k one in an int8 run, is refused before it is decoded), then the shared screen (NaN/Inf, wrong length, norm outliers), then our own checks that the
 // result says what it trained on (some scored bytes, a finite loss). Everything refused comes back with a
 // reason, so the caller can count it per peer and put those batches back.
-import { decodeGradient } from '../../protocol/codecs/index.ts';
+import { codecByName, decodeGradient } from '../../protocol/codecs/index.ts';
+import { readCodecHeader } from '../../protocol/codecs/header.ts';
 import { screenContributions, type Contribution } from '../aggregate/index.ts';
 
 export interface ScreenableResult {
@@ -19,7 +20,8 @@ export interface ScreenedResults {
   wireBytesIn: number;
 }
 
-export function screenResults(results: Iterable<ScreenableResult>, numParams: number): ScreenedResults {
+export function screenResults(results: Iterable<ScreenableResult>, numParams: number, codec: string): ScreenedResults {
+  const expected = codecByName(codec);
   const rejected: ScreenedResults['rejected'] = [];
   const decoded: Contribution[] = [];
   const lossOf = new Map<string, number>();
@@ -27,6 +29,11 @@ export function screenResults(results: Iterable<ScreenableResult>, numParams: nu
   for (const r of results) {
     wireBytesIn += r.payload.gradient.byteLength;
     lossOf.set(r.peerId, r.loss);
+    const header = readCodecHeader(r.payload.gradient);
+    if (header.ok && header.codecId !== expected.id) {
+      rejected.push({ peerId: r.peerId, reason: `wrong codec: codec id ${header.codecId}, this run uses ${expected.name}` });
+      continue;
+    }
     const g = decodeGradient(r.payload.gradient, numParams);
     if (g.ok) decoded.push({ peerId: r.peerId, vector: g.vector, weight: r.bytes });
     else rejected.push({ peerId: r.peerId, reason: `undecodable gradient: ${g.error.message}` });

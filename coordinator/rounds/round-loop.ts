@@ -199,7 +199,7 @@ export class RoundLoop {
    *  batches of rejected and missing results go back to the data set. */
   private screen(sent: SentRound, detail: RoundDetail): Contribution[] {
     const { state, dataset, registry, logger } = this.o;
-    const screened = screenResults(sent.collector.results.values(), state.numParams);
+    const screened = screenResults(sent.collector.results.values(), state.numParams, this.o.codec);
     detail.rejected.push(...screened.rejected);
     detail.wireBytesIn += screened.wireBytesIn;
     const requeue = new Set(sent.collector.unfinishedBatchIds());
