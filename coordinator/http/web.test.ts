@@ -89,6 +89,18 @@ describe('createWebRouter', () => {
     expect(info).toEqual({ actions: ['pause', 'checkpoint'], authorized: true });
   });
 
+  it('throttles guessing: after 5 wrong admin tokens an address gets 429, even with the right one', async () => {
+    const guessing = await serve({ adminToken: 'sesame', admin: { pause: () => {} } });
+    const post = (token: string) => fetch(`${guessing.url}/api/admin/pause`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+    for (let i = 0; i < 5; i++) expect((await post(`guess-${i}`)).status).toBe(401);
+    const blocked = await post('sesame');
+    expect(blocked.status).toBe(429);
+    expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(0);
+    const probe = await fetch(`${guessing.url}/api/admin`, { headers: { authorization: 'Bearer sesame' } });
+    expect(probe.status).toBe(429);
+    guessing.server.close();
+  });
+
   it('answers a bad request with a status and one line, never a stack trace', async () => {
     const res = await fetch(withBundle.url + '/assets/%E0%A4%A');
     expect(res.status).toBe(400);

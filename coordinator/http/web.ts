@@ -11,6 +11,7 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import type { CoordinatorStatus } from '../../protocol/status.ts';
 import { sameToken } from './token.ts';
 import { SampleRateLimited } from './sample-cache.ts';
+import { ProbeThrottle } from './probe-throttle.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const BROWSER_DIST = path.join(ROOT, 'dist/browser');
@@ -42,6 +43,7 @@ function isolate(res: Response, asset: boolean): void {
 export function createWebRouter(opts: WebRouterOptions): Router {
   const dist = opts.distDir ?? BROWSER_DIST;
   const router = express.Router();
+  const probes = new ProbeThrottle();
   const staticOpts = { index: false, fallthrough: false, setHeaders: (res: Response) => isolate(res, true) };
 
   const page = (file: string) => (_req: Request, res: Response) => {
@@ -85,6 +87,7 @@ export function createWebRouter(opts: WebRouterOptions): Router {
   });
 
   router.get('/api/admin', (req: Request, res: Response) => {
+    if (throttled(req, res)) return;
     res.json({ actions: ADMIN_ACTIONS.filter((a) => opts.admin?.[a]), authorized: authorized(req) });
   });
   router.post('/api/admin/:action', requireAdmin, async (req: Request, res: Response) => {
@@ -105,12 +108,22 @@ export function createWebRouter(opts: WebRouterOptions): Router {
     }
   });
 
+  /** Whether the request carries the admin token; a wrong one counts against its address. */
   function authorized(req: Request): boolean {
     const header = req.get('authorization') ?? '';
     const given = header.startsWith('Bearer ') ? header.slice(7) : '';
-    return !!opts.adminToken && given !== '' && sameToken(given, opts.adminToken);
+    if (!opts.adminToken || given === '') return false;
+    const ok = sameToken(given, opts.adminToken);
+    if (!ok) probes.recordFailure(req.ip ?? '');
+    return ok;
+  }
+  function throttled(req: Request, res: Response): boolean {
+    const wait = probes.blockedFor(req.ip ?? '');
+    if (wait > 0) res.status(429).set('Retry-After', String(wait)).json({ error: `too many wrong admin tokens; try again in ${wait} s` });
+    return wait > 0;
   }
   function requireAdmin(req: Request, res: Response, next: NextFunction): void {
+    if (throttled(req, res)) return;
     if (!opts.adminToken) {
       res.status(403).json({ error: 'admin actions are disabled: start the coordinator with an admin token' });
     } else if (!authorized(req)) {
