@@ -13,7 +13,7 @@ import { createMetrics } from './journal/metrics.ts';
 import type { PeerRegistry } from './peers/registry.ts';
 import { openRun } from './run/open.ts';
 import { roundLoop } from './run/round-hooks.ts';
-import { RunCheckpoints } from './run/checkpointing.ts';
+import { RunCheckpoints, savedSettings } from './run/checkpointing.ts';
 import { runStatus } from './journal/status.ts';
 import type { MasterState } from './optimizer/master-state.ts';
 import type { RoundLoop } from './rounds/round-loop.ts';
@@ -58,7 +58,7 @@ export async function createRun(
     store: opened.store, journal, consolidator, metrics, logger, validationExamples, manifest: evalModel.manifest,
     snapshot: () => ({
       runId, config,
-      settings: { ...settings, token: undefined, adminToken: undefined },
+      settings: savedSettings(settings),
       state: state.snapshot(),
       dataCursor: dataset.exportCursor(),
     }),

@@ -33,6 +33,7 @@ export interface RoundTiming {
 
 export interface CheckpointRecord {
   round: number;
+  /** The checkpoint's directory name within the run dir (in /api/status; the coordinator keeps the full path). */
   path: string;
   at: string;
   /** Set once this checkpoint was consolidated (coordinator/consolidation/consolidate-checkpoint.ts's summary: size, sparsity, bpb). */

@@ -21,6 +21,7 @@ describe('RunJournal', () => {
     expect(s.recentLoss[0]!.timing).toEqual({ computeMs: 24, transferMs: 6, aggregationMs: 5, broadcastMs: 2 });
     expect(s.lastValidationBpb).toBe(3.5);
     expect(s.checkpoints).toHaveLength(1);
+    expect(s.checkpoints[0]!.path).toBe('ckpt-10'); // by name: the host's directories are not shown
     expect(s.checkpoints[0]!.consolidation).toEqual({ sizeRatio: 0.2 });
     expect(j.saved().rounds).toHaveLength(200);
   });

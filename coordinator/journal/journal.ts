@@ -1,6 +1,7 @@
 // What the run has done, as records: rounds (the recent ones), validation results and checkpoints with their
 // consolidation figures. Checkpoints carry the rounds and validation records, so a resumed run's history
 // continues; /api/status shows them.
+import path from 'node:path';
 import type { CheckpointRecord, CoordinatorStatus, RoundRecord } from '../../protocol/status.ts';
 import { roundTiming } from './round-timing.ts';
 import type { RoundDetail } from '../rounds/detail.ts';
@@ -60,7 +61,8 @@ export class RunJournal {
       recentLoss: this.rounds.slice(-STATUS_ROUNDS),
       lastValidationBpb: this.validation.at(-1)?.bpb ?? null,
       validation: [...this.validation],
-      checkpoints: this.checkpoints.slice(-STATUS_CHECKPOINTS),
+      // By name within the run dir: where the run dir is on the host is nobody's business.
+      checkpoints: this.checkpoints.slice(-STATUS_CHECKPOINTS).map((c) => ({ ...c, path: path.basename(c.path) })),
     };
   }
 }

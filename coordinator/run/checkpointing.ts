@@ -7,6 +7,7 @@ import type { CheckpointState, CheckpointStore } from '../checkpoints/store.ts';
 import type { CheckpointConsolidator } from '../consolidation/consolidator.ts';
 import { summary } from '../consolidation/consolidate-checkpoint.ts';
 import type { RunJournal } from '../journal/journal.ts';
+import type { CoordinatorSettings } from '../settings/settings.ts';
 import type { createMetrics } from '../journal/metrics.ts';
 
 export interface RunCheckpointsOptions {
@@ -20,6 +21,14 @@ export interface RunCheckpointsOptions {
   /** The validation examples a consolidation scores the dense and the consolidated model on. */
   validationExamples(): Uint8Array[];
   manifest: ParamManifest;
+}
+
+/**
+ * The settings a checkpoint keeps: everything but secrets. The tokens live in the run dir's owner-only
+ * tokens file; ICE servers (TURN credentials) come from the flags of each start and are never saved.
+ */
+export function savedSettings(settings: CoordinatorSettings): Record<string, unknown> {
+  return { ...settings, token: undefined, adminToken: undefined, iceServers: undefined };
 }
 
 export class RunCheckpoints {
