@@ -127,8 +127,9 @@ export class ThreadedModel implements PeerModel {
     if (!Number.isInteger(opts.threads) || opts.threads < 1) throw new Error(`threads must be a positive integer, got ${opts.threads}`);
     const checked = validateConfig({ ...config });
     // One copy of the weights that every worker reads, instead of a structured clone per worker and round.
-    const shared = new Float32Array(new SharedArrayBuffer(manifestSize(modelManifest(checked)) * 4));
-    shared.set(initWeights(checked, seed));
+    const initial = initWeights(checked, seed);
+    const shared = new Float32Array(new SharedArrayBuffer(initial.byteLength));
+    shared.set(initial);
     let model: ThreadedModel | undefined;
     const onLost = (w: TrainWorker, reason: string) => {
       if (model && !model.disposed) opts.onWorkerLost?.(w.index, reason, model.threads);
