@@ -32,6 +32,7 @@ export function register(program: Command): void {
     .option('--ice-server <url>', 'STUN/TURN URL handed to peers (repeatable; turn:user:pass@host:port)', collect, [])
     .option('--ice <url>', 'same as --ice-server', collect, [])
     .option('--data-channel-timeout <ms>', 'refuse a peer whose WebRTC data channel is not open after this long', toInt)
+    .option('--no-relay', 'refuse peers whose WebRTC cannot connect instead of relaying their frames over the socket')
     .option('--min-deadline <ms>', 'a round waits at least this long for a peer before requeuing its batch (default 2000)', toInt)
     .option('--heartbeat-timeout <ms>', 'drop a peer silent for this long (its batch is requeued)', toInt)
     .option('--sparsity <s>', 'consolidation: fraction of each prunable matrix pruned, or 2:4 (default 0.5)', toSparsity)
@@ -131,6 +132,8 @@ interface CoordinatorCliOptions {
   pruneEmbedding?: boolean;
   /** commander's --no-consolidate: false when given, true otherwise. */
   consolidate: boolean;
+  /** commander's --no-relay: false when given, true otherwise. */
+  relay: boolean;
   logLevel: string;
 }
 
@@ -152,6 +155,7 @@ function cliOverrides(o: CoordinatorCliOptions): Record<string, unknown> {
   if (o.outerLr !== undefined) out.outerLr = o.outerLr;
   if (o.outerMomentum !== undefined) out.outerMomentum = o.outerMomentum;
   if (o.consolidate === false) out.consolidate = false;
+  if (o.relay === false) out.relay = false;
   return out;
 }
 

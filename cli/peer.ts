@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { availableParallelism } from 'node:os';
 import pino from 'pino';
 import { formatStatsLine } from '../peer/core/peer-stats.ts';
+import { TRANSPORT_CHOICES, type TransportChoice } from '../peer/core/connect.ts';
 
 export function register(program: Command): void {
   program
@@ -12,6 +13,7 @@ export function register(program: Command): void {
     .option('--token <token>', 'join token printed by the coordinator (or env STLM_TOKEN)', process.env.STLM_TOKEN ?? '')
     .option('--backend <name>', 'tfjs backend: wasm | cpu', 'wasm')
     .option('--threads <n>', 'worker threads to train on, each with its own tfjs-wasm and model replica', toPositiveInt, availableParallelism())
+    .option('--transport <kind>', 'auto (WebRTC, then the coordinator\'s socket relay if no data channel opens) | webrtc | relay', toTransport, 'auto')
     .option('--max-attempts <n>', 'give up after this many failed joins in a row (default: retry forever)', toInt)
     .option('--protocol-version <n>', 'protocol version to announce (testing the coordinator only)', toInt)
     .option('--no-progress', 'no live progress line, even on a terminal')
@@ -30,6 +32,7 @@ export function register(program: Command): void {
         logger,
         maxAttempts: opts.maxAttempts,
         protocolVersion: opts.protocolVersion,
+        transport: opts.transport,
         onStats: (s) => {
           if (tty) {
             // At most ten redraws a second: the tiny preset finishes rounds in milliseconds.
@@ -64,6 +67,7 @@ interface PeerCliOptions {
   threads: number;
   maxAttempts?: number;
   protocolVersion?: number;
+  transport: TransportChoice;
   progress: boolean;
   logLevel: string;
 }
@@ -78,4 +82,10 @@ function toPositiveInt(v: string): number {
   const n = toInt(v);
   if (n < 1) throw new Error(`expected a positive integer, got "${v}"`);
   return n;
+}
+
+function toTransport(v: string): TransportChoice {
+  const t = TRANSPORT_CHOICES.find((c) => c === v);
+  if (!t) throw new Error(`expected one of ${TRANSPORT_CHOICES.join(' | ')}, got "${v}"`);
+  return t;
 }

@@ -42,6 +42,13 @@ export interface Run {
 }
 
 const HEARTBEAT_MS = 2_000;
+
+/** When a peer on 'auto' stops waiting for WebRTC and asks for the relay: well inside the coordinator's own
+ *  data-channel timeout (which still refuses a peer that asks for neither), and soon enough that a tab whose
+ *  browser gathers no usable candidate starts training within seconds. */
+export function relayAfterMs(dataChannelTimeoutMs: number): number {
+  return Math.min(5_000, Math.floor(dataChannelTimeoutMs / 2));
+}
 export { MAX_REJECTIONS_IN_A_ROW } from './run/round-hooks.ts';
 
 export async function createRun(
@@ -90,6 +97,7 @@ export async function createRun(
     welcome: {
       protocolVersion: PROTOCOL_VERSION, runId, config: config as unknown as ModelConfigJson, seed: settings.seed, codec: settings.codec,
       localSteps: settings.localSteps, iceServers: settings.iceServers, heartbeatMs: HEARTBEAT_MS, innerOptimizer: settings.adamw,
+      ...(settings.relay ? { relay: { afterMs: relayAfterMs(settings.dataChannelTimeoutMs) } } : {}),
     },
     status: () =>
       runStatus({ runId, startedAt, settings, config, state, loop, registry, dataset, journal, consolidator, consolidationError: () => checkpoints.consolidationError }),

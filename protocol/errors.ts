@@ -49,6 +49,8 @@ export const ERROR_CODES = [
   'ERR_UNEXPECTED',
   /** The WebRTC data channel did not open in time (--data-channel-timeout). */
   'ERR_DATA_CHANNEL_TIMEOUT',
+  /** The peer asked for the socket relay (use-relay) and the coordinator runs with --no-relay. */
+  'ERR_RELAY_DISABLED',
   /** No message from the peer for the heartbeat timeout while it owed no result. */
   'ERR_HEARTBEAT_TIMEOUT',
   /** A result was not used (non-fatal); fatal once too many are rejected in a row. */

@@ -15,8 +15,10 @@ export function sampleMessages(): Record<MessageTypeName, Message> {
       config: { dModel: 64, coreLayers: 2, shareFfn: true, preset: 'tiny' }, seed: 7, codec: 'int8', localSteps: 1,
       iceServers: [{ urls: 'stun:127.0.0.1:3478' }, { urls: ['turn:127.0.0.1'], username: 'u', credential: 'c' }],
       heartbeatMs: 2000, innerOptimizer: { beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1, clipNorm: 1 },
+      relay: { afterMs: 5000 },
     },
     signal: { type: 'signal', data: { type: 'offer', sdp: 'v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\n' } },
+    'use-relay': { type: 'use-relay', reason: 'the data channel did not open within 5000 ms' },
     ready: { type: 'ready', version: 3, backend: 'wasm', threads: 2 },
     'model-state': { type: 'model-state', version: 3, round: 2, weights: new Uint8Array(new Float32Array([1, 2, 3]).buffer) },
     assignment: {

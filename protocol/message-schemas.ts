@@ -14,6 +14,8 @@ export const MessageType = {
   Welcome: 'welcome',
   /** both ways (socket.io): one WebRTC SDP offer/answer or ICE candidate, as simple-peer emits it. */
   Signal: 'signal',
+  /** peer → coordinator (socket.io): WebRTC cannot connect; carry the data channel's frames over this socket. */
+  UseRelay: 'use-relay',
   /** peer → coordinator (data channel): the model state `version` is loaded; ready for assignments. */
   Ready: 'ready',
   /** coordinator → peer (data channel): full weights, or an update relative to `baseVersion`. */
@@ -94,6 +96,9 @@ const welcomeSchema = z.object({
   heartbeatMs: uint,
   /** Inner optimizer hyper-parameters for local steps (AdamW: beta1, beta2, eps, weightDecay, clipNorm). */
   innerOptimizer: z.record(z.string().max(128), z.number()),
+  /** Present when the coordinator relays frames over the socket for peers WebRTC cannot reach: a peer on
+   *  'auto' asks for the relay (use-relay) when its data channel is not open after `afterMs`. */
+  relay: z.object({ afterMs: uint }).optional(),
 });
 
 const signalSchema = z.object({
@@ -102,6 +107,12 @@ const signalSchema = z.object({
   data: z.custom<object>((v) => typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array), {
     message: 'signal data must be a JSON object',
   }),
+});
+
+const useRelaySchema = z.object({
+  type: z.literal('use-relay'),
+  /** Why the peer gave up on WebRTC (shown in the coordinator's log). */
+  reason: text,
 });
 
 const readySchema = z.object({
@@ -184,6 +195,7 @@ export const messageSchema = z.discriminatedUnion('type', [
   joinSchema,
   welcomeSchema,
   signalSchema,
+  useRelaySchema,
   readySchema,
   modelStateSchema,
   assignmentSchema,

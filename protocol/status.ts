@@ -94,6 +94,8 @@ export interface PeerStatus {
   backend: string;
   threads: number;
   backendStepMs: Partial<Record<string, number>> | undefined;
+  /** 'relay': the peer's frames travel over its socket.io connection because WebRTC could not connect. */
+  transport: 'webrtc' | 'relay';
   state: 'connecting' | 'syncing' | 'ready' | 'gone';
   bytesPerSec: number;
   roundsContributed: number;

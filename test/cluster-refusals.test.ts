@@ -138,7 +138,7 @@ describe('refusals', () => {
       if (m.type === 'model-state') void evil.transport.send({ type: 'ready', version: m.version, backend: 'evil' });
     });
     await waitFor('the evil peer registered', async () => ((await coord.status()).peers.some((p) => p.backend === 'evil') ? true : undefined), 30_000, coord);
-    evil.peer.send(new Uint8Array([0xde, 0xad, 0xbe, 0xef, 0, 0, 0, 0, 1, 2, 3]));
+    evil.channel.send(new Uint8Array([0xde, 0xad, 0xbe, 0xef, 0, 0, 0, 0, 1, 2, 3]));
     const reason = await evil.closed;
     expect(reason).toMatch(/^(MALFORMED|CHECKSUM|INVALID): .*data channel/);
     await waitFor('the evil peer gone', async () => ((await coord.status()).peers.every((p) => p.backend !== 'evil') ? true : undefined), 30_000, coord);

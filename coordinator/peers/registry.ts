@@ -24,6 +24,8 @@ export interface PeerEntry<M> {
   readonly threads: number;
   /** A tab's backend check: training step milliseconds per backend it ran. */
   readonly backendStepMs: Readonly<Partial<Record<string, number>>> | undefined;
+  /** How its frames travel: a WebRTC data channel, or the socket relay where WebRTC could not connect. */
+  readonly transport: PeerStatus['transport'];
   readonly state: PeerState;
   readonly joinedAt: number;
   readonly lastSeen: number;
@@ -72,6 +74,7 @@ export class PeerRegistry<M> {
       backend: init.backend,
       threads: init.threads ?? 1,
       backendStepMs: init.backendStepMs,
+      transport: 'webrtc',
       state: 'connecting',
       joinedAt: now,
       lastSeen: now,
@@ -130,11 +133,12 @@ export class PeerRegistry<M> {
   }
 
   /** The peer's ready message may update what it trains with (a tab settles its backend and threads late). */
-  updateCapabilities(id: string, caps: { backend?: string; threads?: number }): void {
+  updateCapabilities(id: string, caps: { backend?: string; threads?: number; transport?: PeerStatus['transport'] }): void {
     const p = this.peers.get(id);
     if (!p) return;
     if (caps.backend) p.backend = caps.backend;
     if (caps.threads) p.threads = caps.threads;
+    if (caps.transport) p.transport = caps.transport;
   }
 
   /** The peer holds `version`. Only the ack of the last model sent counts (an older one's is followed by it);
@@ -211,6 +215,7 @@ export class PeerRegistry<M> {
       backend: p.backend,
       threads: p.threads,
       backendStepMs: p.backendStepMs,
+      transport: p.transport,
       state: p.state,
       bytesPerSec: Math.round(p.bytesPerSec),
       roundsContributed: p.roundsContributed,

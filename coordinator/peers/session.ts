@@ -1,5 +1,6 @@
 // One peer's life on the coordinator: the socket.io join handshake (token, protocol version), WebRTC
-// signaling, the data-channel deadline, then every message over the data channel. Anything malformed ends
+// signaling, the data-channel deadline, then every message over the data channel, or over the socket relay
+// when the peer asks for it (use-relay) because WebRTC cannot connect. Anything malformed ends
 // this one session with a coded error; the coordinator and the other peers never notice.
 import type { Socket } from 'socket.io';
 import type { Logger } from 'pino';
@@ -7,7 +8,8 @@ import { randomUUID } from 'node:crypto';
 import type SimplePeer from 'simple-peer';
 import { PROTOCOL_VERSION, decodeMessage, encodeMessage, type Message, type MessageOf } from '../../protocol/messages.ts';
 import type { ErrorCode } from '../../protocol/errors.ts';
-import { MessageTransport, fromSimplePeer } from '../../protocol/transport.ts';
+import { MessageTransport, fromSimplePeer, type DataChannelLike } from '../../protocol/transport.ts';
+import { fromRelaySocket, RELAY_FRAME_EVENT } from '../../protocol/relay-channel.ts';
 import { createCoordinatorLink, LinkError } from './webrtc-link.ts';
 import type { PeerLink, PeerRegistry } from './registry.ts';
 import type { RoundLoop } from '../rounds/round-loop.ts';
@@ -41,6 +43,7 @@ class PeerSession {
   private peerId: string | undefined;
   private link: ReturnType<typeof createCoordinatorLink> | undefined;
   private transport: MessageTransport | undefined;
+  private relayed = false;
   private closed = false;
   private joinTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -58,9 +61,9 @@ class PeerSession {
       if (!this.closed) this.log.info({ peer: this.peerId, reason }, 'peer socket closed');
       this.close();
     });
-    // Only 'msg' events carrying protocol bytes are allowed on the socket.
+    // Only 'msg' events carrying protocol bytes are allowed on the socket, and relayed frames once relayed.
     socket.onAny((event: string) => {
-      if (event !== 'msg') this.refuse('ERR_BAD_MESSAGE', `unexpected socket event "${event}"`);
+      if (event !== 'msg' && !(event === RELAY_FRAME_EVENT && this.relayed)) this.refuse('ERR_BAD_MESSAGE', `unexpected socket event "${event}"`);
     });
     socket.on('msg', (data: unknown) => this.onSocketMessage(data));
   }
@@ -110,6 +113,7 @@ class PeerSession {
       this.link?.signal(msg.data as SimplePeer.SignalData);
       return;
     }
+    if (msg.type === 'use-relay') return this.useRelay(msg.reason);
     if (msg.type === 'leave') return this.close();
     // Heartbeats may also come over the socket before the data channel opens.
     if (msg.type === 'heartbeat') return this.ctx.registry.touch(this.peerId);
@@ -150,27 +154,52 @@ class PeerSession {
       iceServers: this.ctx.iceServers,
       openTimeoutMs: this.ctx.dataChannelTimeoutMs,
       sendSignal: (signal) => {
-        if (!this.closed) this.emit({ type: 'signal', data: signal });
+        if (!this.closed && this.link === link) this.emit({ type: 'signal', data: signal });
       },
     });
     this.link = link;
     link.opened.then(
       () => {
-        if (this.closed) return;
-        const channel = new MessageTransport(fromSimplePeer(link.peer));
-        this.transport = channel;
-        channel.onMessage((m) => this.onChannelMessage(m));
-        channel.onInvalid((err) => this.refuse(err.code, `invalid message on the data channel: ${err.message}`));
+        if (this.closed || this.link !== link) return;
         link.peer.on('close', () => {
           if (!this.closed) this.log.info({ peer: id }, 'data channel closed');
           this.close();
         });
-        this.log.info({ peer: id }, 'data channel open; sending the model');
-        const entry = this.ctx.registry.get(id);
-        if (entry) this.ctx.loop.admit(entry);
+        this.openTransport(id, fromSimplePeer(link.peer), 'data channel open; sending the model');
       },
-      (err: LinkError) => this.refuse(err.code ?? 'ERR_WEBRTC', err.message),
+      (err: LinkError) => {
+        // A link given up for the relay fails quietly; the relay carries the peer now.
+        if (this.link === link) this.refuse(err.code ?? 'ERR_WEBRTC', err.message);
+      },
     );
+  }
+
+  /** The peer cannot reach us over WebRTC: its frames travel over this socket from now on. */
+  private useRelay(reason: string): void {
+    const id = this.peerId!;
+    if (!this.ctx.welcome.relay) return this.refuse('ERR_RELAY_DISABLED', 'this coordinator runs with --no-relay: the peer needs a WebRTC path (or a TURN server)');
+    if (this.transport || this.relayed) return this.refuse('ERR_UNEXPECTED', 'use-relay after the data channel opened');
+    const link = this.link;
+    this.link = undefined;
+    link?.destroy();
+    this.relayed = true;
+    this.ctx.registry.updateCapabilities(id, { transport: 'relay' });
+    const channel = fromRelaySocket(this.socket, {
+      onSocketClose: (cb) => this.socket.on('disconnect', cb),
+      closeSocket: () => this.socket.disconnect(true),
+    });
+    this.openTransport(id, channel, `relaying the peer's frames over its socket (${reason}); sending the model`);
+  }
+
+  /** The peer's message transport is up (data channel or relay): it is admitted and gets the model. */
+  private openTransport(id: string, channel: DataChannelLike, why: string): void {
+    const transport = new MessageTransport(channel);
+    this.transport = transport;
+    transport.onMessage((m) => this.onChannelMessage(m));
+    transport.onInvalid((err) => this.refuse(err.code, `invalid message on the data channel: ${err.message}`));
+    this.log.info({ peer: id }, why);
+    const entry = this.ctx.registry.get(id);
+    if (entry) this.ctx.loop.admit(entry);
   }
 
   private onChannelMessage(msg: Message): void {

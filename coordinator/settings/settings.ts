@@ -114,6 +114,8 @@ export const settingsSchema = z.strictObject({
   deadline: deadlineSchema,
   heartbeatTimeoutMs: positiveInt,
   dataChannelTimeoutMs: positiveInt,
+  /** Carry the frames of peers whose WebRTC cannot connect over their socket.io connection (--no-relay: refuse them). */
+  relay: z.boolean(),
   schedule: scheduleSchema,
   adamw: adamwSchema,
   outer: z.strictObject({ lr: positive, momentum: z.number().min(0).lt(1) }),
@@ -148,6 +150,7 @@ export const DEFAULT_SETTINGS: Omit<CoordinatorSettings, 'runId' | 'runDir' | 't
   deadline: { defaultMs: 60_000, minMs: 2_000, maxMs: 600_000, safetyFactor: 3, emaAlpha: 0.3 },
   heartbeatTimeoutMs: 15_000,
   dataChannelTimeoutMs: 20_000,
+  relay: true,
   // Overridden by the preset's recipe (model/recipe.ts), then by what the user gives. The rate holds after
   // warmup and decays over the last fifth of totalSteps (model/schedule.ts).
   schedule: { maxLr: 2e-3, minLr: 2e-4, warmupSteps: 20, totalSteps: 10_000 },

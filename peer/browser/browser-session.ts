@@ -3,7 +3,9 @@
 // messages a person can act on.
 import { io } from 'socket.io-client';
 import type SimplePeerType from 'simple-peer';
-import { connectToCoordinator, ConnectError, type IoLike, type SimplePeerLike, type CoordinatorConnection } from '../core/connect.ts';
+import {
+  connectToCoordinator, ConnectError, type IoLike, type SimplePeerLike, type CoordinatorConnection, type TransportChoice,
+} from '../core/connect.ts';
 import type { ErrorCode } from '../../protocol/errors.ts';
 import type { PeerStats } from '../core/peer-stats.ts';
 import type { BackendChoice } from './pick-backend.ts';
@@ -34,7 +36,13 @@ export class BrowserSession {
     private readonly token: string,
     private readonly choice: BackendChoice,
     private readonly engine: ComputeEngine,
+    private readonly transport: TransportChoice = 'auto',
   ) {}
+
+  /** How this session's frames travel, once joined. */
+  get transportKind(): CoordinatorConnection['transportKind'] | undefined {
+    return this.conn?.transportKind;
+  }
 
   async join(events: SessionEvents): Promise<string> {
     if (typeof SimplePeer === 'undefined') throw new Error('simplepeer.min.js did not load');
@@ -56,6 +64,9 @@ export class BrowserSession {
         backendStepMs: this.choice.stepMs,
         io: watchedIo,
         SimplePeer: SimplePeer as unknown as SimplePeerLike,
+        transport: this.transport,
+        // A browser with WebRTC turned off (or a privacy extension that removes it) goes straight to the relay.
+        webrtcAvailable: typeof RTCPeerConnection !== 'undefined',
         // A little longer than the coordinator's data-channel timeout (20 s), so its reason arrives first.
         timeoutMs: 25_000,
       });
@@ -105,6 +116,12 @@ const EXPLANATIONS: Partial<Record<ErrorCode, (message: string, url: string) => 
     detail: 'Open the exact link the coordinator printed when it started: it carries the token as ?token=….',
   }),
   ERR_PROTOCOL_VERSION: (message) => ({ title: 'This page is out of date', detail: `${message}. Reload the page.` }),
+  ERR_RELAY_DISABLED: () => ({
+    title: 'WebRTC is blocked',
+    detail:
+      'The direct WebRTC connection failed and this coordinator runs with --no-relay. Start it without --no-relay, ' +
+      'or give it a TURN server (--ice-server turn:user:pass@turn.example.org:3478), then join again.',
+  }),
   ERR_CONNECT: (_message, url) => ({
     title: 'Coordinator unreachable',
     detail: `No answer from ${url}. Is the coordinator running, and is this the address it printed?`,

@@ -1,6 +1,7 @@
 // The peer page (`/`): "Join training" turns this tab into a peer running the shared peer/core loop.
 // `?token=` carries the join token, `?join=1` joins at once, `?backend=wasm|webgl|webgpu|cpu` forces a backend,
-// `?worker=0` trains on the page itself instead of in a Web Worker.
+// `?worker=0` trains on the page itself instead of in a Web Worker, `?transport=webrtc|relay` insists on one road
+// for the frames (default: WebRTC, then the coordinator's socket relay if no data channel opens).
 import type { BackendName } from '../../model/backend.ts';
 import type { PeerStats } from '../core/peer-stats.ts';
 import { formatRate } from '../core/peer-stats.ts';
@@ -8,6 +9,7 @@ import type { BackendChoice } from './pick-backend.ts';
 import { startEngine } from './compute-engine.ts';
 import type { ComputeEngine } from './engine.ts';
 import { BrowserSession, ProblemError, type UserProblem } from './browser-session.ts';
+import { TRANSPORT_CHOICES } from '../core/connect.ts';
 import { LineChart } from '../../ui/line-chart.ts';
 import { fetchStatus } from '../../ui/status-client.ts';
 
@@ -15,6 +17,7 @@ const params = new URLSearchParams(location.search);
 const token = params.get('token') ?? '';
 const forced = params.get('backend') as BackendName | null;
 const useWorker = params.get('worker') !== '0';
+const transport = TRANSPORT_CHOICES.find((t) => t === params.get('transport')) ?? 'auto';
 const WORKER_URL = new URL('./peer-worker.js', import.meta.url);
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 
@@ -85,7 +88,7 @@ async function join(): Promise<void> {
   try {
     const { engine, choice } = await engineReady;
     setConnection('connecting', 'wait');
-    const s = new BrowserSession(location.origin, token, choice, engine);
+    const s = new BrowserSession(location.origin, token, choice, engine, transport);
     session = s;
     const peerId = await s.join({
       // A session that ended (Leave) says nothing more: a worker may still finish the step it was in.
@@ -106,6 +109,9 @@ async function join(): Promise<void> {
       },
     });
     document.body.dataset.peerId = peerId;
+    const road = s.transportKind ?? 'webrtc';
+    $('transport').textContent = road === 'relay' ? 'relay (through the coordinator)' : 'WebRTC (direct)';
+    document.body.dataset.transport = road;
     setConnection('connected', 'on');
     joinButton.hidden = true;
     leaveButton.hidden = false;

@@ -1,9 +1,12 @@
 // Joins a coordinator: socket.io handshake (token + protocol version), WebRTC signaling, then a framed
-// message transport over the data channel. The platform pieces are arguments: a browser passes its
+// message transport over the data channel, or over the socket itself (the relay) when WebRTC cannot connect:
+// on 'auto', a peer whose data channel is not open by the welcome's `relay.afterMs` (or that has no WebRTC,
+// or whose WebRTC fails) asks for the relay. The platform pieces are arguments: a browser passes its
 // `io` and `SimplePeer` globals, Node passes socket.io-client, simple-peer and @roamhq/wrtc.
 import type SimplePeer from 'simple-peer';
 import { PROTOCOL_VERSION, decodeMessage, encodeMessage, type Message, type MessageOf } from '../../protocol/messages.ts';
-import { MessageTransport, fromSimplePeer } from '../../protocol/transport.ts';
+import { MessageTransport, fromSimplePeer, type DataChannelLike } from '../../protocol/transport.ts';
+import { fromRelaySocket, type RelaySocketLike } from '../../protocol/relay-channel.ts';
 import type { ErrorCode } from '../../protocol/errors.ts';
 
 /** The part of a socket.io-client socket this module uses. */
@@ -15,6 +18,10 @@ export interface SocketLike {
   emit(event: 'msg', data: Uint8Array): unknown;
   disconnect(): unknown;
 }
+
+/** How the peer's frames travel: 'auto' tries WebRTC and falls back to the relay; the others insist. */
+export type TransportChoice = 'auto' | 'webrtc' | 'relay';
+export const TRANSPORT_CHOICES: readonly TransportChoice[] = ['auto', 'webrtc', 'relay'];
 
 export type IoLike = (url: string, opts: Record<string, unknown>) => SocketLike;
 export type SimplePeerLike = new (opts: SimplePeer.Options) => SimplePeer.Instance;
@@ -34,6 +41,10 @@ export interface ConnectOptions {
   wrtc?: SimplePeer.Options['wrtc'];
   /** Gives up if the data channel is not open after this long. */
   timeoutMs?: number;
+  /** Default 'auto'. */
+  transport?: TransportChoice;
+  /** False where the platform has no WebRTC (a browser with RTCPeerConnection off): 'auto' relays at once. */
+  webrtcAvailable?: boolean;
   /** Overrides the protocol version sent (tests of the coordinator's refusal only). */
   protocolVersion?: number;
 }
@@ -41,8 +52,10 @@ export interface ConnectOptions {
 export interface CoordinatorConnection {
   welcome: MessageOf<'welcome'>;
   transport: MessageTransport;
-  /** The underlying simple-peer connection (tests use it to put raw bytes on the channel). */
-  peer: SimplePeer.Instance;
+  /** How the frames travel. */
+  transportKind: 'webrtc' | 'relay';
+  /** The channel under the transport (tests use it to put raw bytes on it). */
+  channel: DataChannelLike;
   /** Resolves once, when the data channel or the socket closes, with the reason. */
   closed: Promise<string>;
   close(): void;
@@ -57,10 +70,11 @@ export class ConnectError extends Error {
 
 export function connectToCoordinator(opts: ConnectOptions): Promise<CoordinatorConnection> {
   const timeoutMs = opts.timeoutMs ?? 30_000;
+  const choice = opts.transport ?? 'auto';
   return new Promise<CoordinatorConnection>((resolve, reject) => {
     const socket = opts.io(opts.url, { transports: ['websocket'], reconnection: false, forceNew: true });
     let peer: SimplePeer.Instance | undefined;
-    let connection: CoordinatorConnection | undefined;
+    let relayTimer: ReturnType<typeof setTimeout> | undefined;
     let closeReason: ((r: string) => void) | undefined;
     const closed = new Promise<string>((r) => (closeReason = r));
     let done = false;
@@ -70,6 +84,7 @@ export function connectToCoordinator(opts: ConnectOptions): Promise<CoordinatorC
       closeReason = undefined;
       settle?.(reason);
       clearTimeout(timer);
+      clearTimeout(relayTimer);
       peer?.destroy();
       socket.disconnect();
     };
@@ -84,6 +99,13 @@ export function connectToCoordinator(opts: ConnectOptions): Promise<CoordinatorC
       timeoutMs,
     );
     const send = (msg: Message) => socket.emit('msg', encodeMessage(msg));
+    const connected = (welcome: MessageOf<'welcome'>, channel: DataChannelLike, transportKind: 'webrtc' | 'relay') => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      clearTimeout(relayTimer);
+      resolve({ welcome, transport: new MessageTransport(channel), transportKind, channel, closed, close: () => teardown('closed by this peer') });
+    };
 
     socket.on('connect', () => send(joinMessage(opts)));
     socket.on('connect_error', (err) => fail(new ConnectError('ERR_CONNECT', `cannot reach ${opts.url}: ${err.message}`)));
@@ -95,7 +117,7 @@ export function connectToCoordinator(opts: ConnectOptions): Promise<CoordinatorC
         case 'error':
           return fail(new ConnectError(msg.code, msg.message));
         case 'welcome':
-          return startWebRtc(msg);
+          return onWelcome(msg);
         case 'signal':
           try {
             peer?.signal(msg.data as SimplePeer.SignalData);
@@ -108,25 +130,47 @@ export function connectToCoordinator(opts: ConnectOptions): Promise<CoordinatorC
       }
     });
 
+    function onWelcome(welcome: MessageOf<'welcome'>): void {
+      if (peer || done) return;
+      if (choice === 'relay') return startRelay(welcome, 'the peer asked for the relay');
+      if (choice === 'auto' && opts.webrtcAvailable === false) return startRelay(welcome, 'the peer has no WebRTC');
+      startWebRtc(welcome);
+      const after = welcome.relay?.afterMs;
+      if (choice === 'auto' && after !== undefined) {
+        relayTimer = setTimeout(() => startRelay(welcome, `its data channel did not open within ${after} ms`), after);
+      }
+    }
+
     function startWebRtc(welcome: MessageOf<'welcome'>): void {
-      if (peer) return;
-      peer = new opts.SimplePeer({ initiator: false, wrtc: opts.wrtc, config: { iceServers: welcome.iceServers } });
-      peer.on('signal', (data: SimplePeer.SignalData) => send({ type: 'signal', data }));
-      peer.on('error', (e: Error) => fail(new ConnectError('ERR_WEBRTC', `WebRTC failed: ${e.message}`)));
-      peer.on('close', () => fail(new ConnectError('ERR_CLOSED', 'data channel closed')));
-      peer.on('connect', () => {
-        if (done) return;
-        done = true;
-        clearTimeout(timer);
-        connection = {
-          welcome,
-          transport: new MessageTransport(fromSimplePeer(peer!)),
-          peer: peer!,
-          closed,
-          close: () => teardown('closed by this peer'),
-        };
-        resolve(connection);
+      const p = new opts.SimplePeer({ initiator: false, wrtc: opts.wrtc, config: { iceServers: welcome.iceServers } });
+      peer = p;
+      // On 'auto', a WebRTC failure before the channel opens is what the relay is for.
+      const failed = (err: ConnectError) => (choice === 'auto' && !done && welcome.relay ? startRelay(welcome, err.message) : fail(err));
+      p.on('signal', (data: SimplePeer.SignalData) => send({ type: 'signal', data }));
+      p.on('error', (e: Error) => failed(new ConnectError('ERR_WEBRTC', `WebRTC failed: ${e.message}`)));
+      p.on('close', () => failed(new ConnectError('ERR_CLOSED', 'data channel closed')));
+      p.on('connect', () => connected(welcome, fromSimplePeer(p), 'webrtc'));
+    }
+
+    function startRelay(welcome: MessageOf<'welcome'>, reason: string): void {
+      if (done) return;
+      if (!welcome.relay) {
+        return fail(new ConnectError('ERR_RELAY_DISABLED', 'the coordinator does not relay (--no-relay): this peer needs a WebRTC path to it'));
+      }
+      const p = peer;
+      peer = undefined;
+      if (p) {
+        p.removeAllListeners();
+        p.on('error', () => {}); // destroying may still report the aborted negotiation
+        p.destroy();
+      }
+      send({ type: 'use-relay', reason });
+      const relaySocket = socket as unknown as RelaySocketLike;
+      const channel = fromRelaySocket(relaySocket, {
+        onSocketClose: (cb) => socket.on('disconnect', () => cb()),
+        closeSocket: () => socket.disconnect(),
       });
+      connected(welcome, channel, 'relay');
     }
   });
 }

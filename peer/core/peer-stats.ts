@@ -19,6 +19,8 @@ export interface PeerStats {
   lastError: string | undefined;
   /** Threads training this peer's model (see PeerModel.threads). */
   threads: number;
+  /** How its frames travel: the WebRTC data channel, or the coordinator's socket relay. */
+  transport: 'webrtc' | 'relay';
 }
 
 export function emptyStats(peerId = ''): PeerStats {
@@ -36,14 +38,15 @@ export function emptyStats(peerId = ''): PeerStats {
     wireBytesOut: 0,
     lastError: undefined,
     threads: 1,
+    transport: 'webrtc',
   };
 }
 
-/** One line for a terminal: `[ready] round 12  loss 2.314  1.2 kB/s  share 50%  model v12  2 threads`. */
+/** One line for a terminal: `[ready] round 12  loss 2.314  1.2 kB/s  share 50%  model v12  2 threads  relay`. */
 export function formatStatsLine(s: PeerStats): string {
   const loss = Number.isFinite(s.loss) ? s.loss.toFixed(3) : '-';
   const share = Number.isFinite(s.share) ? `${Math.round(s.share * 100)}%` : '-';
-  return `[${s.state}] round ${s.round < 0 ? '-' : s.round}  loss ${loss}  ${formatRate(s.bytesPerSec)}  share ${share}  model v${s.modelVersion}${s.threads > 1 ? `  ${s.threads} threads` : ''}`;
+  return `[${s.state}] round ${s.round < 0 ? '-' : s.round}  loss ${loss}  ${formatRate(s.bytesPerSec)}  share ${share}  model v${s.modelVersion}${s.threads > 1 ? `  ${s.threads} threads` : ''}${s.transport === 'relay' ? '  relay' : ''}`;
 }
 
 export function formatRate(bytesPerSec: number): string {

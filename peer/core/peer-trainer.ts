@@ -36,6 +36,8 @@ export interface RunPeerOptions {
   createModel(config: StlmConfig, seed: number): PeerModel | Promise<PeerModel>;
   /** The tfjs backend actually in use, reported to the coordinator for its status page. */
   backendName: string;
+  /** How the transport's frames travel (shown on the live line); 'webrtc' if absent. */
+  transportKind?: PeerStats['transport'];
   onStats?(stats: PeerStats): void;
   /** Called once when the peer stops (transport closed, coordinator said goodbye, or stop()). */
   onClosed?(reason: string): void;
@@ -56,6 +58,7 @@ export class PeerTrainer {
 
   constructor(private readonly opts: RunPeerOptions) {
     this.stats = emptyStats(opts.welcome.peerId);
+    if (opts.transportKind) this.stats.transport = opts.transportKind;
   }
 
   start(): void {

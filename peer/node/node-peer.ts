@@ -4,7 +4,7 @@ import { io } from 'socket.io-client';
 import SimplePeer from 'simple-peer';
 import wrtc from '@roamhq/wrtc';
 import type { Logger } from 'pino';
-import { connectToCoordinator, ConnectError, type IoLike } from '../core/connect.ts';
+import { connectToCoordinator, ConnectError, type IoLike, type TransportChoice } from '../core/connect.ts';
 import type { ErrorCode } from '../../protocol/errors.ts';
 import { runPeer, type PeerModel } from '../core/peer-trainer.ts';
 import type { StlmConfig } from '../../model/config.ts';
@@ -32,6 +32,8 @@ export interface NodePeerOptions {
   maxAttempts?: number;
   /** Overrides the protocol version sent in join (tests only). */
   protocolVersion?: number;
+  /** WebRTC, the coordinator's socket relay, or WebRTC with the relay as fallback (default). */
+  transport?: TransportChoice;
 }
 
 export interface NodePeerHandle {
@@ -49,10 +51,13 @@ export interface NodePeerEnd {
 }
 
 /** Refusals that retrying cannot fix: the user must change the command. */
-const FATAL_CODES = ['ERR_TOKEN', 'ERR_PROTOCOL_VERSION'] as const satisfies readonly ErrorCode[];
+const FATAL_CODES = ['ERR_TOKEN', 'ERR_PROTOCOL_VERSION', 'ERR_RELAY_DISABLED'] as const satisfies readonly ErrorCode[];
 type FatalCode = (typeof FATAL_CODES)[number];
 
-function isFatal(code: ErrorCode): code is FatalCode {
+function isFatal(code: ErrorCode, transport: TransportChoice): code is FatalCode {
+  // A coordinator that does not relay refuses a peer that insists on the relay every time; on 'auto' the
+  // next try may find a WebRTC path.
+  if (code === 'ERR_RELAY_DISABLED') return transport === 'relay';
   return (FATAL_CODES as readonly ErrorCode[]).includes(code);
 }
 
@@ -82,14 +87,16 @@ export function startNodePeer(opts: NodePeerOptions): NodePeerHandle {
           SimplePeer,
           wrtc: wrtc as unknown as SimplePeer.Options['wrtc'],
           protocolVersion: opts.protocolVersion,
+          transport: opts.transport,
         });
         failures = 0;
         current = conn;
-        log.info({ peerId: conn.welcome.peerId, runId: conn.welcome.runId }, 'connected to the coordinator');
+        log.info({ peerId: conn.welcome.peerId, runId: conn.welcome.runId, transport: conn.transportKind }, 'connected to the coordinator');
         const trainer = runPeer({
           transport: conn.transport,
           welcome: conn.welcome,
           backendName,
+          transportKind: conn.transportKind,
           createModel: (config, seed) => createPeerModel(config, seed, opts, threads),
           onStats: opts.onStats,
           onClosed: () => conn.close(),
@@ -102,7 +109,7 @@ export function startNodePeer(opts: NodePeerOptions): NodePeerHandle {
         const code = e instanceof ConnectError ? e.code : undefined;
         const message = e instanceof Error ? e.message : String(e);
         lastReason = `${code ?? 'ERR'}: ${message}`;
-        if (code && isFatal(code)) {
+        if (code && isFatal(code, opts.transport ?? 'auto')) {
           log.error({ code }, message);
           stopped = true;
           return { reason: lastReason, fatalCode: code };
