@@ -9,6 +9,9 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
 export const CHROMIUM_PATH = process.env.STLM_CHROMIUM ?? '/usr/bin/chromium';
 
+/** The flags that let Chromium's WebRTC connect over loopback; a stock browser has neither. */
+export const WEBRTC_LOOPBACK_FLAGS = ['--allow-loopback-in-peer-connection', '--disable-features=WebRtcHideLocalIpsWithMdns'];
+
 export const CHROMIUM_FLAGS = [
   '--no-sandbox',
   '--disable-gpu',
@@ -16,8 +19,7 @@ export const CHROMIUM_FLAGS = [
   '--disable-component-update',
   '--disable-sync',
   '--no-first-run',
-  '--allow-loopback-in-peer-connection',
-  '--disable-features=WebRtcHideLocalIpsWithMdns',
+  ...WEBRTC_LOOPBACK_FLAGS,
   // Background tabs must keep training at full speed while another tab is in front.
   '--disable-background-timer-throttling',
   '--disable-renderer-backgrounding',
@@ -51,14 +53,17 @@ export interface BrowserSession {
   close(): Promise<void>;
 }
 
-/** A fresh headless Chromium with its own throw-away user-data-dir; `extraArgs` adds launch flags. */
-export async function launchBrowser(opts: { extraArgs?: string[] } = {}): Promise<BrowserSession> {
+/**
+ * A fresh headless Chromium with its own throw-away user-data-dir; `extraArgs` adds launch flags, and
+ * `stockWebRtc` leaves out the loopback WebRTC flags (a user's browser, whose WebRTC finds no path here).
+ */
+export async function launchBrowser(opts: { extraArgs?: string[]; stockWebRtc?: boolean } = {}): Promise<BrowserSession> {
   requireChromium();
   const userDataDir = mkdtempSync(path.join(tmpdir(), 'stlm-chromium-'));
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM_PATH,
     headless: true,
-    args: [...CHROMIUM_FLAGS, ...(opts.extraArgs ?? [])],
+    args: [...CHROMIUM_FLAGS.filter((f) => !(opts.stockWebRtc && WEBRTC_LOOPBACK_FLAGS.includes(f))), ...(opts.extraArgs ?? [])],
     viewport: { width: 1100, height: 800 },
   });
   const logs: string[] = [];
