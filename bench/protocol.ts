@@ -4,12 +4,14 @@
 //    error of the sum of 4 successive gradients as received, with and without error feedback.
 // 2. Throughput between two real @roamhq/wrtc peers on loopback: the framed transport (20 MB messages)
 //    versus the raw data channel (64 KiB messages, same backpressure) in the same process, trials
-//    alternated; `framedVsRaw` is the ratio of the medians.
+//    alternated; `framedVsRaw` is the ratio of the medians. The same framed transport over the socket relay
+//    (socket.io on loopback, the road of a peer WebRTC cannot reach) in the same trials: `relayVsDataChannel`.
 // Options: --params N (default 5,000,000), --mb M transport megabytes per trial (default 40), --trials T (5).
 import { CODEC_NAMES, codecByName, ErrorFeedback, type GradientCodec } from '../protocol/codecs/index.ts';
 import { gaussianVector, relativeError } from '../protocol/codecs/conformance.ts';
 import { FramedTransport, fromSimplePeer } from '../protocol/transport.ts';
 import { connectWrtcPair, type PeerPair } from '../test/support/wrtc-pair.ts';
+import { connectSocketPair, relayOf } from '../test/support/relay-pair.ts';
 
 const args = process.argv.slice(2);
 const arg = (name: string, def: number) => {
@@ -112,33 +114,42 @@ async function framedTrial(a: FramedTransport, b: FramedTransport, bytes: number
   const msg = new Uint8Array(msgBytes).fill(9);
   let got = 0;
   const done = new Promise<void>((resolve) => {
-    onFramed = () => {
+    const listener = () => {
       if (++got === count) resolve();
     };
+    received.set(b, listener);
   });
   const t0 = performance.now();
   for (let i = 0; i < count; i++) void a.send(msg);
   await done;
   return (count * msgBytes) / 1e6 / ((performance.now() - t0) / 1000);
 }
-let onFramed: () => void = () => {};
+/** Each receiving transport's current trial listener. */
+const received = new Map<FramedTransport, () => void>();
 
 async function benchTransport() {
   const rawPair = await connectWrtcPair();
   const framedPair = await connectWrtcPair();
   const a = new FramedTransport(fromSimplePeer(framedPair.a), { highWaterMark: HIGH_WATER, lowWaterMark: LOW_WATER });
   const b = new FramedTransport(fromSimplePeer(framedPair.b));
+  const socketPair = await connectSocketPair();
+  const ra = new FramedTransport(relayOf(socketPair.server), { highWaterMark: HIGH_WATER, lowWaterMark: LOW_WATER });
+  const rb = new FramedTransport(relayOf(socketPair.client));
   let errors = 0;
-  b.onError(() => errors++);
-  b.onMessage(() => onFramed());
+  for (const t of [b, rb]) {
+    t.onError(() => errors++);
+    t.onMessage(() => received.get(t)?.());
+  }
   const bytes = MB * 1e6;
   const raw: number[] = [];
   const framed: number[] = [];
+  const relay: number[] = [];
   try {
     await rawTrial(rawPair, 4e6); // warm-up
     console.error('raw warm-up done');
     await framedTrial(a, b, 4e6);
-    console.error('framed warm-up done');
+    await framedTrial(ra, rb, 4e6);
+    console.error('framed and relay warm-ups done');
     for (let t = 0; t < TRIALS; t++) {
       // Alternate which goes first, so a slow spell on the shared machine hits both alike.
       if (t % 2 === 0) {
@@ -148,11 +159,15 @@ async function benchTransport() {
         framed.push(await framedTrial(a, b, bytes));
         raw.push(await rawTrial(rawPair, bytes));
       }
-      console.error(`transport trial ${t}: raw ${raw[t]!.toFixed(1)} MB/s, framed ${framed[t]!.toFixed(1)} MB/s`);
+      relay.push(await framedTrial(ra, rb, bytes));
+      console.error(`transport trial ${t}: raw ${raw[t]!.toFixed(1)} MB/s, framed ${framed[t]!.toFixed(1)} MB/s, relay ${relay[t]!.toFixed(1)} MB/s`);
     }
   } finally {
     a.close();
     b.close();
+    ra.close();
+    rb.close();
+    await socketPair.close();
     rawPair.destroy();
     framedPair.destroy();
   }
@@ -162,6 +177,9 @@ async function benchTransport() {
     rawMedianMBps: round(median(raw)),
     framedMedianMBps: round(median(framed)),
     framedVsRaw: round(median(framed) / median(raw), 3),
+    relayMBps: relay.map((x) => round(x)),
+    relayMedianMBps: round(median(relay)),
+    relayVsDataChannel: round(median(relay) / median(framed), 3),
     frameErrors: errors,
   };
 }
@@ -182,6 +200,7 @@ async function main() {
     node: process.version,
     params: N,
     framedVsRaw: transport.framedVsRaw,
+    relayVsDataChannel: transport.relayVsDataChannel,
     codecs,
     transport: { ...transport, megabytesPerTrial: MB, trials: TRIALS, messageBytes: 20 * 1024 * 1024, rawChunkBytes: 64 * 1024 },
   };

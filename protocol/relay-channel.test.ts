@@ -3,43 +3,20 @@
 // the other side has not acknowledged, so a receiver that never acknowledges stalls its sender at the
 // high-water mark instead of growing the sender's memory, and the relay closes with its socket.
 import { afterEach, describe, expect, it } from 'vitest';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { Server, type Socket as ServerSocket } from 'socket.io';
-import { io as connectClient, type Socket as ClientSocket } from 'socket.io-client';
 import { FramedTransport } from './transport.ts';
 import { FRAME_HEADER_BYTES, MAX_FRAME_BYTES } from './framing.ts';
-import { fromRelaySocket, RELAY_FRAME_EVENT, type RelaySocketLike } from './relay-channel.ts';
-import type { DataChannelLike } from './channel.ts';
+import { RELAY_FRAME_EVENT } from './relay-channel.ts';
+import { connectSocketPair, relayOf } from '../test/support/relay-pair.ts';
 
 const cleanup: (() => void | Promise<void>)[] = [];
 afterEach(async () => {
   for (const c of cleanup.splice(0).reverse()) await c();
 });
 
-interface Ends {
-  server: ServerSocket;
-  client: ClientSocket;
-}
-
-async function socketPair(): Promise<Ends> {
-  const httpServer = http.createServer();
-  const io = new Server(httpServer, { maxHttpBufferSize: 2 * MAX_FRAME_BYTES });
-  await new Promise<void>((r) => httpServer.listen(0, '127.0.0.1', () => r()));
-  const server = new Promise<ServerSocket>((r) => io.on('connection', r));
-  const client = connectClient(`http://127.0.0.1:${(httpServer.address() as AddressInfo).port}`, { transports: ['websocket'], forceNew: true });
-  cleanup.push(async () => {
-    client.disconnect();
-    await new Promise<void>((r) => io.close(() => r()));
-  });
-  return { server: await server, client };
-}
-
-function relayOf(socket: ServerSocket | ClientSocket): DataChannelLike {
-  return fromRelaySocket(socket as unknown as RelaySocketLike, {
-    onSocketClose: (cb) => socket.on('disconnect', () => cb()),
-    closeSocket: () => socket.disconnect(),
-  });
+async function socketPair() {
+  const pair = await connectSocketPair();
+  cleanup.push(() => pair.close());
+  return pair;
 }
 
 function pattern(n: number, salt: number): Uint8Array {
