@@ -3,7 +3,7 @@
 // wrong options it scores none. Through the dense weights file and the consolidated (int8) one alike, and the
 // real CLI refuses a task file with no valid line.
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -84,6 +84,10 @@ beforeAll(async () => {
   const weights = model.getWeights();
   dense = path.join(root, 'weights.stlm');
   await writeFile(dense, encodeWeightsFile({ config: cfg, weights, manifest: model.manifest }));
+  // A run directory whose newest complete checkpoint holds the same weights.
+  await mkdir(path.join(root, 'run', 'ckpt-00000200'), { recursive: true });
+  await writeFile(path.join(root, 'run', 'ckpt-00000200', 'weights.stlm'), encodeWeightsFile({ config: cfg, weights, manifest: model.manifest }));
+  await writeFile(path.join(root, 'run', 'ckpt-00000200', 'state.json'), JSON.stringify({ round: 200 }));
   quantized = path.join(root, 'model.stlmq');
   await writeFile(quantized, consolidate(weights, model.manifest, cfg, { sparsity: 0, quant: 'int8' }).file);
   model.dispose();
@@ -113,6 +117,12 @@ describe('stlm eval --tasks', () => {
       expect(warnings).toEqual([]);
     });
   }
+
+  it('a run directory is read through its newest checkpoint', async () => {
+    const r = await evalTaskFiles(path.join(root, 'run'), [files.arc], 4, () => {});
+    expect(r.model).toBe(path.join(root, 'run', 'ckpt-00000200', 'weights.stlm'));
+    expect(r.tasks[0].sum.correct).toBe(2);
+  });
 
   it('skips broken lines with a warning naming file and line; the CLI refuses a file with none valid', async () => {
     const mixed = path.join(root, 'mixed.jsonl');
