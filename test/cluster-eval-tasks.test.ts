@@ -51,14 +51,14 @@ describe('coordinator --eval-tasks', () => {
     const status = (await (await fetch(`${coord.url}/api/status`)).json()) as CoordinatorStatus;
     expect(status.round).toBe(4);
     const tasks = status.tasks!;
-    expect(tasks.files).toEqual([winogrande]);
+    expect(tasks.files).toEqual(['wino.jsonl']); // base names: no host paths in the status
     expect(tasks.lastError).toBeNull();
     // The background job skips a checkpoint when a newer one waits, so the last one is always scored.
     expect(tasks.last!.round).toBe(4);
     expect(tasks.last!.checkpoint).toBe('ckpt-00000004');
     for (const list of [tasks.last!.dense, tasks.last!.consolidated!]) {
       expect(list).toHaveLength(1);
-      expect(list[0]).toMatchObject({ task: winogrande, format: 'winogrande', count: 3, skipped: 1, chance: 0.5 });
+      expect(list[0]).toMatchObject({ task: 'wino.jsonl', format: 'winogrande', count: 3, skipped: 1, chance: 0.5 });
       expect(list[0].sum.ci95[0]).toBeLessThanOrEqual(list[0].sum.accuracy);
     }
     const metrics = await (await fetch(`${coord.url}/metrics`)).text();

@@ -42,7 +42,7 @@ afterAll(async () => {
 function direct(w: Float32Array) {
   const model = StlmModel.fromWeights(cfg, w);
   try {
-    return evaluateTasks(model, [blimp, hellaswag]);
+    return evaluateTasks(model, [blimp, hellaswag]).map((r) => ({ ...r, task: path.basename(r.task) }));
   } finally {
     model.dispose();
   }
@@ -53,7 +53,8 @@ describe('CheckpointTaskEval', () => {
     const store = new CheckpointStore(root);
     const metrics = createMetrics({ defaultMetrics: false });
     const te = new CheckpointTaskEval({ tasks: [blimp, hellaswag], store, metrics, logger, batchSize: 2 });
-    expect(te.status()).toEqual({ files: ['/data/blimp.jsonl', 'hella.jsonl'], last: null, lastError: null });
+    // Base names only: no host paths in /api/status.
+    expect(te.status()).toEqual({ files: ['blimp.jsonl', 'hella.jsonl'], last: null, lastError: null });
 
     const before = await te.evaluate(ckpt);
     expect(before!.consolidated).toBeNull();

@@ -42,9 +42,9 @@ export class CheckpointTaskEval {
 
   constructor(private readonly o: CheckpointTaskEvalOptions) {}
 
-  /** What /api/status shows. */
+  /** What /api/status shows. Tasks are named by their files' base names: no host paths leave the coordinator. */
   status(): TaskEvalStatus {
-    return { files: this.o.tasks.map((t) => t.name), last: this.last, lastError: this.lastError };
+    return { files: this.o.tasks.map((t) => path.basename(t.name)), last: this.last, lastError: this.lastError };
   }
 
   /** Scores the checkpoint in `dir`; never throws (a failure is logged and kept for the status). */
@@ -80,13 +80,14 @@ export class CheckpointTaskEval {
     }
   }
 
-  private score(model: StlmModel): Promise<TaskReport[]> {
-    return evaluateTasksWithPauses(model, this.o.tasks, this.o.batchSize ?? 8, pause);
+  private async score(model: StlmModel): Promise<TaskReport[]> {
+    const reports = await evaluateTasksWithPauses(model, this.o.tasks, this.o.batchSize ?? 8, pause);
+    return reports.map((r) => ({ ...r, task: path.basename(r.task) }));
   }
 
   private publish(r: TaskEvalRecord): void {
     for (const [kind, reports] of [['dense', r.dense], ['consolidated', r.consolidated]] as const) {
-      for (const t of reports ?? []) this.o.metrics.setTaskAccuracy(path.basename(t.task), kind, t.sum.accuracy, t.perByte.accuracy);
+      for (const t of reports ?? []) this.o.metrics.setTaskAccuracy(t.task, kind, t.sum.accuracy, t.perByte.accuracy);
     }
   }
 }
