@@ -10,6 +10,7 @@ import { setupBackend } from '../model/backend.ts';
 import { resolveConfig } from '../model/config.ts';
 import { initWeights, modelManifest } from '../model/layout.ts';
 import { encodeWeightsFile } from '../model/weights-file.ts';
+import { StlmModel } from '../model/stlm.ts';
 import { loadModel } from './load-model.ts';
 import { referenceFigures } from './export.ts';
 
@@ -43,6 +44,15 @@ it('exports, prints the figures docs/pytorch.md states, and the file loads back 
   expect(referenceFigures(loaded.model)).toEqual(stated);
   loaded.model.dispose();
 }, 60_000);
+
+it('a model whose context holds less than the reference text is checked on the part that fits', async () => {
+  const short = resolveConfig('tiny', { contextChunks: 3 });
+  const model = StlmModel.create(short, 2);
+  const r = referenceFigures(model);
+  expect(r.text).toBe('The quick brown ');
+  expect(r.bitsPerByte).toBeCloseTo(model.evaluate([new TextEncoder().encode("The quick brown ")]).lossSum / 16 / Math.LN2, 4);
+  model.dispose();
+});
 
 it('a truncated safetensors file is refused with the file named and what is missing', async () => {
   const out = path.join(root, 'cut.safetensors');

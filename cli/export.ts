@@ -8,7 +8,7 @@ import { decodeWeightsFile, WEIGHTS_MAGIC } from '../model/weights-file.ts';
 import { CONSOLIDATED_MAGIC, decodeConsolidated } from '../model/compress/format.ts';
 import { consolidatedSafetensors, denseSafetensors } from '../model/safetensors.ts';
 import { StlmModel } from '../model/stlm.ts';
-import { textToBytes } from '../model/bytes.ts';
+import { bytesToText, splitIntoExamples, textToBytes } from '../model/bytes.ts';
 import { CheckpointStore } from '../coordinator/checkpoints/store.ts';
 import { decodeAnyWeights } from './load-model.ts';
 import { cliAction } from './dataset.ts';
@@ -25,13 +25,14 @@ export interface ReferenceFigures {
   bitsPerByte: number;
 }
 
-/** What our forward pass gives on REFERENCE_TEXT: the numbers a PyTorch port of the same weights must match. */
+/** What our forward pass gives on REFERENCE_TEXT (as much of it as the model's context holds): the numbers a
+ * PyTorch port of the same weights must match. */
 export function referenceFigures(model: StlmModel): ReferenceFigures {
-  const bytes = textToBytes(REFERENCE_TEXT);
+  const bytes = splitIntoExamples(textToBytes(REFERENCE_TEXT), model.config)[0];
   const [lp] = model.byteLogProbs([bytes]);
   const sum = lp.reduce((s, v) => s + v, 0);
   return {
-    text: REFERENCE_TEXT,
+    text: bytesToText(bytes),
     firstByteLogProbs: Array.from(lp.subarray(0, 8), (v) => Number(v.toFixed(5))),
     logProbSum: Number(sum.toFixed(4)),
     bitsPerByte: Number((-sum / bytes.length / Math.LN2).toFixed(5)),
