@@ -45,6 +45,12 @@ it('exports, prints the figures docs/pytorch.md states, and the file loads back 
   loaded.model.dispose();
 }, 60_000);
 
+it('the reference implementation in docs/pytorch.md is docs/pytorch/stlm_ref.py, word for word', async () => {
+  const doc = await readFile(path.resolve('docs/pytorch.md'), 'utf8');
+  const code = await readFile(path.resolve('docs/pytorch/stlm_ref.py'), 'utf8');
+  expect(doc).toContain('```python\n' + code + '```');
+});
+
 it('a model whose context holds less than the reference text is checked on the part that fits', async () => {
   const short = resolveConfig('tiny', { contextChunks: 3 });
   const model = StlmModel.create(short, 2);

@@ -110,7 +110,9 @@ def forward(W, cfg, enc, dec):
 if __name__ == "__main__":
     import sys
     cfg, W = load(sys.argv[1])
-    data = list("The quick brown fox jumps over the lazy dog.".encode())
+    # The text `stlm export` printed ("text"): a model with a short context is checked on the part that fits.
+    text = sys.argv[2] if len(sys.argv) > 2 else "The quick brown fox jumps over the lazy dog."
+    data = list(text.encode())
     enc, dec, tgt = encode(data, cfg["chunkBytes"])
     with torch.no_grad():
         lp = forward(W, cfg, enc, dec)
