@@ -25,6 +25,7 @@ const winograndeLine = z.object({
 });
 
 const hellaswagLine = z.object({
+  activity_label: z.string().optional(),
   ctx: nonEmpty,
   endings: z.array(nonEmpty).min(2),
   label,
@@ -67,13 +68,19 @@ function winograndeItem(raw: unknown): ChoiceItem {
   return { options: [l.option1, l.option2].map((o) => ({ context: before + o, continuation: rest })), answer: Number(l.answer) - 1 };
 }
 
+/** The harness's clean-up of HellaSwag text: the brackets are artifacts of its WikiHow part. */
+export function hellaswagText(text: string): string {
+  return text.trim().replaceAll(' [title]', '. ').replace(/\[.*?\]/g, '').replaceAll('  ', ' ');
+}
+
 function hellaswagItem(raw: unknown): ChoiceItem {
   const l = hellaswagLine.parse(raw);
   const answer = Number(l.label);
   if (l.label === '' || !Number.isInteger(answer) || answer < 0 || answer >= l.endings.length) {
     throw new Error(`label must be an ending's index 0..${l.endings.length - 1}, got "${l.label}"`);
   }
-  return { options: l.endings.map((e) => ({ context: l.ctx, continuation: ` ${e}` })), answer };
+  const context = hellaswagText(l.activity_label ? `${l.activity_label}: ${l.ctx}` : l.ctx);
+  return { options: l.endings.map((e) => ({ context, continuation: ` ${hellaswagText(e)}` })), answer };
 }
 
 function blimpItem(raw: unknown): ChoiceItem {

@@ -37,6 +37,17 @@ describe('formats', () => {
     expect(t.items.map((i) => i.answer)).toEqual([3, 0]);
   });
 
+  it('HellaSwag: the activity label leads the context, and the bracket markers of its WikiHow part are cleaned as the harness does', () => {
+    const t = parseTaskText(jsonl({
+      activity_label: 'Home and Garden', ctx: '[header] How to plant a tree [title] Dig a hole.  Then', endings: ['[step] water it.', 'fly.'], label: '0',
+    }), 'h');
+    expect(t.items[0].options.map((o) => [o.context, o.continuation])).toEqual([
+      // The harness trims before it removes a marker, so "[step] water it." keeps its space: two in all.
+      ['Home and Garden: How to plant a tree. Dig a hole. Then', '  water it.'],
+      ['Home and Garden: How to plant a tree. Dig a hole. Then', ' fly.'],
+    ]);
+  });
+
   it('BLiMP: the two sentences scored whole, the good one is the answer', () => {
     const t = parseTaskText(jsonl({ sentence_good: 'Cats sleep.', sentence_bad: 'Cats sleeps.', field: 'x' }), 'b');
     expect(t.format).toBe('blimp');
