@@ -1,4 +1,5 @@
 // Scoring a continuation given a context: the true log-likelihood under the model, whatever the chunking.
+import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { setupBackend } from './backend.ts';
 import { resolveConfig } from './config.ts';
@@ -65,6 +66,14 @@ describe('scoreContinuations', () => {
     // Every window ends where the bytes it scores end, and the last one at the continuation's end.
     const last = windows[windows.length - 1];
     expect(Array.from(last.bytes.subarray(last.bytes.length - 5))).toEqual(Array.from(continuation.subarray(continuation.length - 5)));
+  });
+
+  it('leaves no tensor behind', () => {
+    const model = StlmModel.create(resolveConfig('tiny'), 8);
+    const before = tf.memory().numTensors;
+    scoreContinuations(model, [{ context: textToBytes('a b c'), continuation: textToBytes(' d e') }, { context: new Uint8Array(0), continuation: textToBytes('x') }], 1);
+    expect(tf.memory().numTensors).toBe(before);
+    model.dispose();
   });
 
   it('refuses an empty continuation', () => {
