@@ -12,7 +12,7 @@ export function register(program: Command): void {
   program
     .command('eval')
     .description('bits per byte of a weights file on held-out text, or multiple-choice accuracy on task files (--tasks)')
-    .requiredOption('--weights <path>', 'dense weights file, consolidated model.stlmq, checkpoint directory or run directory')
+    .requiredOption('--weights <path>', 'dense weights file, consolidated model.stlmq, checkpoint directory, run directory or exported .safetensors')
     .option('--corpus <source>', 'corpus; its last 1% is the held-out set', 'nlp-corpus')
     .option('--text <file>', 'score every byte of this text file instead of the corpus tail')
     .option('--max-examples <n>', 'held-out examples of the corpus to score (default: all)')
