@@ -41,6 +41,7 @@ export function register(program: Command): void {
     .option('--prune-schedule <s>', 'oneshot (default: training never sees a mask) | gradual[:N] (sparsity rises over N checkpoints, masks kept on the live weights; N default 4)')
     .option('--prune-embedding', 'consolidation: also prune the tied byte embedding')
     .option('--no-consolidate', 'do not consolidate each periodic checkpoint (the admin action still can)')
+    .option('--eval-tasks <files...>', 'score these multiple-choice task files (ARC, WinoGrande, HellaSwag, BLiMP JSONL) at each checkpoint, dense and consolidated')
     .option('--seed <n>', 'seed for the model init and the data order', toInt)
     .option('--log-level <level>', 'pino log level', 'info')
     .action(async (opts: CoordinatorCliOptions) => {
@@ -130,6 +131,7 @@ interface CoordinatorCliOptions {
   pruneScope?: string;
   pruneSchedule?: string;
   pruneEmbedding?: boolean;
+  evalTasks?: string[];
   /** commander's --no-consolidate: false when given, true otherwise. */
   consolidate: boolean;
   /** commander's --no-relay: false when given, true otherwise. */
@@ -143,7 +145,7 @@ function cliOverrides(o: CoordinatorCliOptions): Record<string, unknown> {
   const direct = [
     'port', 'host', 'data', 'preset', 'runDir', 'token', 'adminToken', 'resume', 'codec', 'aggregator', 'localSteps', 'batchSize',
     'minPeers', 'maxRounds', 'checkpointEvery', 'keepCheckpoints', 'evalEvery', 'seed', 'sparsity', 'quant', 'pruneScope',
-    'pruneSchedule', 'pruneEmbedding',
+    'pruneSchedule', 'pruneEmbedding', 'evalTasks',
   ] as const;
   for (const k of direct) if (o[k] !== undefined) out[k] = o[k];
   const ice = [...o.iceServer, ...o.ice];

@@ -1,12 +1,14 @@
 // Loads a model from whatever the user points at: a dense weights file (STLW), a consolidated file (STLQ), a
-// checkpoint directory (its dense weights) or a run directory (its newest complete checkpoint); the checkpoint
-// store resolves directories. The kind is told by the file's magic bytes, not its name.
+// checkpoint directory (its dense weights), a run directory (its newest complete checkpoint; the checkpoint
+// store resolves directories) or a safetensors file `stlm export` wrote. The kind is told by the file's bytes,
+// not its name.
 import { readFile } from 'node:fs/promises';
 import { StlmModel } from '../model/stlm.ts';
 import type { StlmConfig } from '../model/config.ts';
 import { WEIGHTS_MAGIC, decodeWeightsFile } from '../model/weights-file.ts';
 import { CONSOLIDATED_MAGIC } from '../model/compress/format.ts';
 import { loadConsolidated } from '../model/compress/consolidate.ts';
+import { looksLikeSafetensors, stlmFromSafetensors } from '../model/safetensors-read.ts';
 import { CheckpointStore } from '../coordinator/checkpoints/store.ts';
 
 export interface LoadedModel {
@@ -29,7 +31,8 @@ export function decodeAnyWeights(bytes: Uint8Array): { config: StlmConfig; weigh
     const f = loadConsolidated(bytes);
     return { config: f.config, weights: f.weights, kind: 'consolidated', meta: f.meta };
   }
-  throw new Error(`not an STLM model file (magic "${magic}"; expected ${WEIGHTS_MAGIC} dense weights or ${CONSOLIDATED_MAGIC} consolidated)`);
+  if (looksLikeSafetensors(bytes)) return stlmFromSafetensors(bytes);
+  throw new Error(`not an STLM model file (magic "${magic}"; expected ${WEIGHTS_MAGIC} dense weights, ${CONSOLIDATED_MAGIC} consolidated or safetensors)`);
 }
 
 export async function loadModel(p: string): Promise<LoadedModel> {

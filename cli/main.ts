@@ -13,6 +13,7 @@ const commands: Array<() => Promise<{ register(program: Command): void }>> = [
   () => import('./generate.ts'),
   () => import('./eval.ts'),
   () => import('./consolidate.ts'),
+  () => import('./export.ts'),
   () => import('./coordinator.ts'),
   () => import('./peer.ts'),
 ];

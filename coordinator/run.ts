@@ -1,6 +1,6 @@
 // One training run, composed: the run opened from settings or a checkpoint (run/open.ts), the round loop and
-// its hooks (validation, checkpoints, background consolidation, gradual pruning), the liveness sweep, and
-// the status built from all of them.
+// its hooks (validation, checkpoints, background consolidation and task scoring, gradual pruning), the liveness
+// sweep, and the status built from all of them.
 import type { Logger } from 'pino';
 import type { CoordinatorSettings } from './settings/settings.ts';
 import { PROTOCOL_VERSION, type Message, type MessageOf, type ModelConfigJson } from '../protocol/messages.ts';
@@ -19,6 +19,7 @@ import type { MasterState } from './optimizer/master-state.ts';
 import type { RoundLoop } from './rounds/round-loop.ts';
 import type { RoundDetail } from './rounds/detail.ts';
 import { validationBitsPerByte } from './run/validation.ts';
+import { CheckpointTaskEval, loadTaskFiles } from './evaluation/task-eval.ts';
 
 export interface Run {
   runId: string;
@@ -57,6 +58,8 @@ export async function createRun(
   logger: Logger,
   onRound?: (record: RoundRecord, detail: RoundDetail) => void,
 ): Promise<Run> {
+  // Task files are read first: one with no valid line stops the coordinator before anything is written.
+  const tasks = given.evalTasks?.length ? await loadTaskFiles(given.evalTasks, logger) : [];
   const opened = await openRun(given, logger);
   const { settings, config, runId, dataset, evalModel, state, consolidator, journal } = opened;
   const metrics = createMetrics();
@@ -70,7 +73,16 @@ export async function createRun(
       dataCursor: dataset.exportCursor(),
     }),
   });
-  const background = new BackgroundConsolidation((path) => checkpoints.consolidate(path), logger, (path) => opened.store.lease(path));
+  const taskEval = tasks.length > 0 ? new CheckpointTaskEval({ tasks, store: opened.store, metrics, logger }) : null;
+  // After a periodic checkpoint, off the round loop: consolidate it, then score the tasks on both models.
+  const afterCheckpoint = async (path: string) => {
+    try {
+      if (settings.consolidation.atCheckpoints) await checkpoints.consolidate(path);
+    } finally {
+      await taskEval?.evaluate(path);
+    }
+  };
+  const background = new BackgroundConsolidation(afterCheckpoint, logger, (path) => opened.store.lease(path));
   const validate = async () => {
     evalModel.setWeights(state.weights);
     const bpb = await validationBitsPerByte(evalModel, validationExamples());
@@ -99,8 +111,10 @@ export async function createRun(
       localSteps: settings.localSteps, iceServers: settings.iceServers, heartbeatMs: HEARTBEAT_MS, innerOptimizer: settings.adamw,
       ...(settings.relay ? { relay: { afterMs: relayAfterMs(settings.dataChannelTimeoutMs) } } : {}),
     },
-    status: () =>
-      runStatus({ runId, startedAt, settings, config, state, loop, registry, dataset, journal, consolidator, consolidationError: () => checkpoints.consolidationError }),
+    status: () => ({
+      ...runStatus({ runId, startedAt, settings, config, state, loop, registry, dataset, journal, consolidator, consolidationError: () => checkpoints.consolidationError }),
+      ...(taskEval ? { tasks: taskEval.status() } : {}),
+    }),
     start() {
       finished = (async () => {
         if (!journal.validated && settings.evalEvery > 0) await validate();

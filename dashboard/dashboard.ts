@@ -3,6 +3,7 @@
 import { fetchStatus, type CoordinatorStatus } from '../ui/status-client.ts';
 import { LineChart } from '../ui/line-chart.ts';
 import { checkpointRow, describeConsolidation, formatBytes, peerRow, renderTiming } from './dashboard-view.ts';
+import { renderTasks } from './tasks-view.ts';
 
 const $ = (id: string) => document.getElementById(id) as HTMLElement;
 const adminToken = new URLSearchParams(location.search).get('admin') ?? '';
@@ -27,6 +28,7 @@ function render(s: CoordinatorStatus): void {
   lossChart.setData(s.recentLoss.map((r) => r.round), [s.recentLoss.map((r) => r.loss)]);
   bpbChart.setData(s.validation.map((v) => v.round), [s.validation.map((v) => v.bpb)]);
   renderTiming($('timing'), s);
+  renderTasks($('tasks'), s.tasks);
   document.body.dataset.round = String(s.round);
   // A new sample whenever a new checkpoint appears (or once at start).
   const latest = s.checkpoints.at(-1)?.round ?? 0;

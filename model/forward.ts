@@ -128,3 +128,14 @@ export function lossSum(p: ParamGetter, batch: EncodedBatch, cfg: StlmConfig, op
   const targets = tf.tensor1d(batch.scoredTargets, 'int32');
   return ops.crossEntropySum(byteHead(scored, p, ops), targets, tf.ones([batch.scoredBytes]) as tf.Tensor1D);
 }
+
+/**
+ * Log-probability (nats) of each scored byte given everything before it, [scoredBytes] in scoredSlots order
+ * (example by example, each example's bytes in order). Multiple-choice scoring reads it.
+ */
+export function scoredLogProbs(p: ParamGetter, batch: EncodedBatch, cfg: StlmConfig, ops: Ops): tf.Tensor1D {
+  const scored = ops.gatherRows(forwardBytes(p, batch, cfg, ops), tf.tensor1d(batch.scoredSlots, 'int32'));
+  const logp = tf.logSoftmax(byteHead(scored, p, ops)); // [S, BYTE_VOCAB]
+  const pick = tf.oneHot(tf.tensor1d(batch.scoredTargets, 'int32'), logp.shape[1]);
+  return tf.sum(tf.mul(logp, pick), -1) as tf.Tensor1D;
+}

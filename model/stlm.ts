@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { validateConfig, type StlmConfig } from './config.ts';
 import { checkBatch } from './bytes.ts';
 import { encodeBatch, type EncodedBatch } from './batch.ts';
-import { forwardLogits, lossSum, type ParamGetter } from './forward.ts';
+import { forwardLogits, lossSum, scoredLogProbs, type ParamGetter } from './forward.ts';
 import { fastOps, plainOps, type Ops } from './ops.ts';
 import { initWeights, modelManifest, parameterCounts, type ParameterCounts } from './layout.ts';
 import { manifestSize, type ParamManifest } from './params.ts';
@@ -125,6 +125,27 @@ export class StlmModel {
     const t = tf.tidy(() => tf.logSoftmax(forwardLogits(this.getter(this.params), enc, this.config, this.ops)));
     const out = t.dataSync() as Float32Array;
     t.dispose();
+    return out;
+  }
+
+  /**
+   * Log-probability (nats) of every byte of every example given the bytes before it in that example, one array
+   * per example. Reads synchronously: not on webgpu.
+   */
+  byteLogProbs(batch: Uint8Array[]): Float32Array[] {
+    this.guard();
+    refuseWebgpu('byteLogProbs', 'score on wasm');
+    const examples = checkBatch(batch, this.config);
+    const enc = encodeBatch(examples, this.config);
+    const t = tf.tidy(() => scoredLogProbs(this.getter(this.params), enc, this.config, this.ops));
+    const flat = t.dataSync() as Float32Array;
+    t.dispose();
+    const out: Float32Array[] = [];
+    let at = 0;
+    for (const ex of examples) {
+      out.push(flat.slice(at, at + ex.length));
+      at += ex.length;
+    }
     return out;
   }
 

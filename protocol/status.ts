@@ -69,7 +69,53 @@ export interface CoordinatorStatus {
   checkpoints: CheckpointRecord[];
   /** How checkpoints are consolidated, where a gradual schedule has got to, and the latest figures. */
   consolidation: ConsolidationStatus;
+  /** Zero-shot multiple choice at each checkpoint; only when the coordinator was given --eval-tasks. */
+  tasks?: TaskEvalStatus;
   startedAt: string;
+}
+
+/** One task file's multiple-choice accuracy (data/tasks/evaluate-tasks.ts's TaskReport). */
+export interface TaskAccuracy {
+  task: string;
+  format: string;
+  /** Questions scored. */
+  count: number;
+  /** Malformed lines skipped. */
+  skipped: number;
+  /** Accuracy of a random guess. */
+  chance: number;
+  /** The option with the highest summed log-likelihood wins. */
+  sum: AccuracyFigure;
+  /** The option with the highest log-likelihood per byte wins. */
+  perByte: AccuracyFigure;
+}
+
+export interface AccuracyFigure {
+  correct: number;
+  accuracy: number;
+  /** 95% Wilson score interval. */
+  ci95: [number, number];
+}
+
+/** The task scores of one checkpoint. */
+export interface TaskEvalRecord {
+  round: number | null;
+  /** The checkpoint's directory name within the run dir. */
+  checkpoint: string;
+  at: string;
+  ms: number;
+  dense: TaskAccuracy[];
+  /** The checkpoint's consolidated model (null when it was not consolidated). */
+  consolidated: TaskAccuracy[] | null;
+}
+
+export interface TaskEvalStatus {
+  /** The task files, as given. */
+  files: string[];
+  /** The latest checkpoint scored, or null before the first. */
+  last: TaskEvalRecord | null;
+  /** The latest evaluation's failure (the run goes on). */
+  lastError: string | null;
 }
 
 export interface ConsolidationStatus {

@@ -59,6 +59,12 @@ export function createMetrics(opts: CreateMetricsOptions = {}) {
     help: 'Last consolidation: validation bits per byte of the consolidated model minus the dense one',
     registers,
   });
+  const taskAccuracy = new Gauge({
+    name: 'stlm_task_accuracy',
+    help: 'Zero-shot multiple-choice accuracy at the last scored checkpoint, by task file, model (dense, consolidated) and rule (sum, per_byte)',
+    labelNames: ['task', 'model', 'rule'] as const,
+    registers,
+  });
   const roundPhaseSeconds = new Histogram({
     name: 'stlm_round_phase_seconds',
     help: 'Round phase durations: wait (peers compute + transfer), aggregate (screen + aggregate + step), broadcast',
@@ -82,6 +88,13 @@ export function createMetrics(opts: CreateMetricsOptions = {}) {
     consolidatedSizeRatio,
     consolidatedBpbDelta,
     roundPhaseSeconds,
+    taskAccuracy,
+
+    /** A task's accuracies at the last scored checkpoint (`task` is the file's base name: a bounded set). */
+    setTaskAccuracy(task: string, model: 'dense' | 'consolidated', sum: number, perByte: number): void {
+      taskAccuracy.set({ task, model, rule: 'sum' }, sum);
+      taskAccuracy.set({ task, model, rule: 'per_byte' }, perByte);
+    },
 
     /** Everything one finished round tells: counters, gauges, phase timings, rejections by reason code. */
     observeRound(record: RoundObservation['record'], detail?: RoundObservation['detail']): void {

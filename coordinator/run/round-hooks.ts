@@ -47,7 +47,8 @@ export function roundLoop(p: RoundLoopParts): RoundLoop {
       if (everyN(settings.evalEvery, state.round)) await p.validate();
       if (everyN(settings.checkpointEvery, state.round)) {
         const path = await p.checkpoints.save('periodic');
-        if (settings.consolidation.atCheckpoints) p.background.offer(path);
+        // The background job consolidates the checkpoint and scores the --eval-tasks on it.
+        if (settings.consolidation.atCheckpoints || (settings.evalTasks?.length ?? 0) > 0) p.background.offer(path);
       }
     },
     // Gradual pruning: the schedule steps up where a periodic checkpoint is about to be written (this round's

@@ -120,6 +120,8 @@ export const settingsSchema = z.strictObject({
   adamw: adamwSchema,
   outer: z.strictObject({ lr: positive, momentum: z.number().min(0).lt(1) }),
   consolidation: consolidationSchema,
+  /** Task files (ARC, WinoGrande, HellaSwag, BLiMP JSONL) scored at each checkpoint, off the round loop. */
+  evalTasks: z.array(z.string().min(1)).optional(),
   seed: z.int().min(0).max(0xffffffff),
   backend: z.enum(['wasm', 'cpu']),
 });
