@@ -34,7 +34,8 @@ export class MasterState {
   version = 0;
   bytesProcessed = 0;
   private readonly optimizer: MasterOptimizer;
-  private readonly aggregator: ReturnType<typeof createAggregator>;
+  /** The run's aggregation rule (the round loop streams each round's contributions into it). */
+  readonly aggregator: ReturnType<typeof createAggregator>;
 
   constructor(private readonly o: MasterStateOptions) {
     this.weights = o.weights;
