@@ -5,8 +5,8 @@
 // runs over the slots: a median of means, robust while fewer than half the slots hold a bad contribution.
 import type { Accumulator, Contribution } from './aggregator.ts';
 
-/** Slots a robust rule keeps at most: 16 x params x 4 bytes. */
-export const DEFAULT_MAX_VECTORS = 16;
+/** Slots a robust rule keeps at most: 8 x params x 4 bytes (below 8 peers, exactly one slot each). */
+export const DEFAULT_MAX_VECTORS = 8;
 
 export type CombineSlots = (vectors: Float32Array[], weights: Float64Array, length: number) => Float32Array;
 
