@@ -53,10 +53,6 @@ export class MasterState {
     return learningRate(this.version * Math.max(1, this.o.localSteps), this.o.schedule);
   }
 
-  aggregate(contributions: Array<{ vector: Float32Array; weight: number; peerId: string }>): Float32Array {
-    return this.aggregator.aggregate(contributions);
-  }
-
   /**
    * Applies one aggregated gradient (sync) or pseudo-gradient (local steps) and bumps the version. The
    * schedule's step is the version: the step that makes version v + 1 uses the rate for step v.
