@@ -53,6 +53,13 @@ describe('RoundAggregation', () => {
     expect(later.finish().update).toBeUndefined();
   });
 
+  it('remembers only usable payloads: a repeated undecodable one keeps its own reason', () => {
+    const agg = round();
+    const junk = new Uint8Array([9, 9, 9]);
+    expect(agg.offer(result('a', v(), { gradient: junk }))).toMatch(/^undecodable gradient/);
+    expect(agg.offer(result('a', v(), { gradient: junk.slice() }))).toMatch(/^undecodable gradient/);
+  });
+
   it('without a history, judges norms against the round median once there are 3 results', () => {
     const agg = round();
     for (const r of [result('a', v(1, 1, 1)), result('b', v(1.1, 1, 1)), result('c', v(0.9, 1, 1)), result('x', v(1000, 0, 0))]) agg.offer(r);

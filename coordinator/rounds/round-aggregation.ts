@@ -3,9 +3,10 @@
 // every value hold at most a fixed number of vectors, aggregate/buffered.ts). In order, per result:
 //   non-finite-loss / no-scored-bytes   what the result says it trained on is not usable (before decoding);
 //   wrong codec                          only the run's codec is decoded;
-//   replay                               the payload repeats one seen before (replay-guard.ts);
 //   undecodable gradient                 the codec refuses it;
 //   the shared screen                    wrong length, NaN/Inf, a norm too large to use (aggregate/screen.ts);
+//   replay                               the payload repeats a usable one seen before (replay-guard.ts; only
+//                                        usable payloads are remembered, so garbage cannot fill its window);
 //   norm-outlier                         outside the bounds from the history of accepted norms (norm-history.ts).
 // A result outside the history's bounds is held (its payload, not its decoded vector) until the round ends:
 // if most of the round lies outside them the history is stale (honest norms moved), so the held ones are
@@ -94,12 +95,12 @@ export class RoundAggregation {
     if (header.ok && header.codecId !== this.codec.id) {
       return { reason: `wrong codec: codec id ${header.codecId}, this run uses ${this.codec.name}` };
     }
-    const first = this.o.replays.check(r.payload.gradient, this.o.round);
-    if (first !== undefined) return { reason: `replay: the same payload was sent in round ${first}` };
     const c = this.decode(r);
     if ('error' in c) return { reason: `undecodable gradient: ${c.error}` };
     const s = screenOne(c, this.o.numParams);
-    return s.ok ? { c, norm: s.norm } : { reason: s.reason };
+    if (!s.ok) return { reason: s.reason };
+    const first = this.o.replays.check(r.payload.gradient, this.o.round);
+    return first === undefined ? { c, norm: s.norm } : { reason: `replay: the same payload was sent in round ${first}` };
   }
 
   private decode(r: OfferedResult): Contribution | { error: string } {
