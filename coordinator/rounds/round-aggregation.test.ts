@@ -100,4 +100,20 @@ describe('RoundAggregation', () => {
     agg.offer(result('x', v(-3.5, 0, 0))); // within 4x: accepted, clipped to -1.5
     expect(agg.finish().update![0]).toBeCloseTo(0.4 / 3, 6);
   });
+
+  it('keeps nothing of a result within the history\'s bounds: many peers, one running sum', () => {
+    const history = new NormHistory({ minRounds: 1 });
+    history.record([1]);
+    const agg = round({ history, numParams: 1000 });
+    const expected = new Float64Array(1000);
+    for (let p = 0; p < 200; p++) {
+      const vec = new Float32Array(1000).map((_, i) => Math.sin(p * 1000 + i) / Math.sqrt(500));
+      for (let i = 0; i < 1000; i++) expected[i] += vec[i]! / 200;
+      expect(agg.offer(result(`p${p}`, vec))).toBeUndefined();
+      expect(agg.holding).toBe(0);
+    }
+    const out = agg.finish();
+    expect(out.accepted).toHaveLength(200);
+    for (let i = 0; i < 1000; i++) expect(out.update![i]).toBeCloseTo(expected[i]!, 6);
+  });
 });

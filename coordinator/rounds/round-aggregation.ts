@@ -77,6 +77,11 @@ export class RoundAggregation {
     return undefined;
   }
 
+  /** Results held until the round ends (their payloads only): those outside the history's bounds. */
+  get holding(): number {
+    return this.held.length;
+  }
+
   /** Decides the held results and gives the round's update (nothing is applied here). */
   finish(): AggregatedRound {
     if (!this.finished) {
