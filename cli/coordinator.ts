@@ -18,7 +18,7 @@ export function register(program: Command): void {
     .option('--admin-token <token>', 'token for the dashboard\'s admin actions (default: random, printed)')
     .option('--resume', 'continue from the latest checkpoint in --run-dir (weights, optimizer, round, data cursor)')
     .option('--codec <name>', 'gradient codec peers use: fp32 | fp16 | int8 | topk (default int8, with error feedback)')
-    .option('--aggregator <name>', 'robust aggregation rule: mean | trimmed-mean | median (default mean)')
+    .option('--aggregator <name>', 'aggregation rule: median | clipped-mean | mean | trimmed-mean (default median, chosen by bench:poison)')
     .option('--local-steps <h>', 'DiLoCo: H inner AdamW steps per peer per round, outer Nesterov step (default 1 = sync)', toInt)
     .option('--batch-size <n>', 'examples per peer per (inner) step', toInt)
     .option('--min-peers <n>', 'rounds wait until this many peers hold the current model (default 1)', toInt)

@@ -33,6 +33,8 @@ describe('distributed = single process', () => {
       overrides: {
         port: 0, host: '127.0.0.1', preset: 'tiny', codec: 'fp32', batchSize: 4, minPeers: 2, maxRounds: ROUNDS,
         evalEvery: 0, checkpointEvery: 0, runDir, token: 'equiv', seed: 11,
+        // The byte-weighted mean is the rule that equals one process on the union of the batches.
+        aggregator: 'mean',
         // Peers and coordinator share this process's one thread: no result may miss its round.
         deadline: { minMs: 60_000 },
       },

@@ -65,6 +65,26 @@ export function runAggregatorConformance(o: { create: () => Aggregator }): void 
       for (let i = 0; i < a.length; i++) expect(b[i]).toBeCloseTo(a[i]! * -3, 5);
     });
 
+    it('streams: begin/add/finish gives what aggregate gives, and add may reuse the vector it was given', () => {
+      const cs = [1, 2, 3, 4, 5].map((k) => ({ peerId: `p${k}`, vector: randomVector(400, k * 3), weight: 10 + k }));
+      const whole = o.create().aggregate(cs);
+      const norms = cs.map((c) => Math.hypot(...c.vector));
+      const sorted = [...norms].sort((a, b) => a - b);
+      const acc = o.create().begin(400, sorted[2]);
+      const scratch = new Float32Array(400);
+      cs.forEach((c, i) => {
+        scratch.set(c.vector);
+        acc.add({ ...c, vector: scratch }, norms[i]!);
+        scratch.fill(Number.NaN); // the accumulator must have taken what it needs
+      });
+      const streamed = acc.finish();
+      for (let i = 0; i < whole.length; i++) expect(streamed[i]).toBeCloseTo(whole[i]!, 6);
+    });
+
+    it('refuses to finish a round with nothing in it', () => {
+      expect(() => o.create().begin(3, undefined).finish()).toThrow(/sum to 0/);
+    });
+
     it('handles zero-length vectors', () => {
       expect(o.create().aggregate([contribution('a', []), contribution('b', [])])).toHaveLength(0);
     });

@@ -11,7 +11,7 @@
 // Why a ratio to the median: honest peers' gradient norms on same-sized batches sit within a small factor
 // of each other, while a broken or hostile peer is usually off by orders of magnitude; the median of the
 // round is a reference that a minority cannot move.
-import type { Contribution } from './aggregator.ts';
+import { l2Norm, medianOf, type Contribution } from './aggregator.ts';
 
 export type RejectionReason = 'wrong-length' | 'bad-weight' | 'non-finite' | 'norm-unusable' | 'norm-outlier';
 
@@ -31,6 +31,36 @@ export interface ScreenResult {
   norms: Map<string, number>;
 }
 
+export interface NormBounds {
+  lower: number;
+  upper: number;
+}
+
+export type ScreenOneResult = { ok: true; norm: number } | { ok: false; reason: RejectionReason };
+
+/** The per-contribution checks, in the order above; `bounds` (when given) is the norm-outlier check. */
+export function screenOne(c: Contribution, expectedLength: number, bounds?: NormBounds): ScreenOneResult {
+  if (!(c.vector instanceof Float32Array) || c.vector.length !== expectedLength) return { ok: false, reason: 'wrong-length' };
+  if (!Number.isFinite(c.weight) || c.weight < 0) return { ok: false, reason: 'bad-weight' };
+  const norm = l2Norm(c.vector);
+  // NaN or Infinity anywhere makes the sum of squares non-finite (a finite float32's square cannot
+  // overflow a float64), so one pass answers both questions.
+  if (!Number.isFinite(norm)) return { ok: false, reason: 'non-finite' };
+  if (norm > MAX_USABLE_NORM) return { ok: false, reason: 'norm-unusable' };
+  if (bounds && !withinBounds(norm, bounds)) return { ok: false, reason: 'norm-outlier' };
+  return { ok: true, norm };
+}
+
+export function withinBounds(norm: number, b: NormBounds): boolean {
+  return norm <= b.upper && norm >= b.lower;
+}
+
+/** Bounds around a reference norm; undefined when the reference is 0 (nothing to compare against). */
+export function boundsAround(reference: number, maxNormRatio: number): NormBounds | undefined {
+  if (!(maxNormRatio > 1)) throw new Error(`norm screen: maxNormRatio must be > 1, got ${maxNormRatio}`);
+  return reference > 0 ? { lower: reference / maxNormRatio, upper: reference * maxNormRatio } : undefined;
+}
+
 export function screenContributions(contributions: Contribution[], expectedLength: number, opts: ScreenOptions = {}): ScreenResult {
   const ratio = opts.maxNormRatio ?? 10;
   const minForNormCheck = opts.minForNormCheck ?? 3;
@@ -39,43 +69,20 @@ export function screenContributions(contributions: Contribution[], expectedLengt
   const finite: Array<{ c: Contribution; norm: number }> = [];
   const norms = new Map<string, number>();
   for (const c of contributions) {
-    if (!(c.vector instanceof Float32Array) || c.vector.length !== expectedLength) {
-      rejected.push({ peerId: c.peerId, reason: 'wrong-length' });
+    const r = screenOne(c, expectedLength);
+    if (!r.ok) {
+      rejected.push({ peerId: c.peerId, reason: r.reason });
       continue;
     }
-    if (!Number.isFinite(c.weight) || c.weight < 0) {
-      rejected.push({ peerId: c.peerId, reason: 'bad-weight' });
-      continue;
-    }
-    const norm = l2Norm(c.vector);
-    // NaN or Infinity anywhere makes the sum of squares non-finite (a finite float32's square cannot
-    // overflow a float64), so one pass answers both questions.
-    if (!Number.isFinite(norm)) {
-      rejected.push({ peerId: c.peerId, reason: 'non-finite' });
-      continue;
-    }
-    if (norm > MAX_USABLE_NORM) {
-      rejected.push({ peerId: c.peerId, reason: 'norm-unusable' });
-      continue;
-    }
-    norms.set(c.peerId, norm);
-    finite.push({ c, norm });
+    norms.set(c.peerId, r.norm);
+    finite.push({ c, norm: r.norm });
   }
-  if (finite.length < minForNormCheck) return { accepted: finite.map((f) => f.c), rejected, norms };
-  const sorted = finite.map((f) => f.norm).sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  const median = sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-  if (median === 0) return { accepted: finite.map((f) => f.c), rejected, norms };
+  const bounds = finite.length >= minForNormCheck ? boundsAround(medianOf(finite.map((f) => f.norm)), ratio) : undefined;
+  if (!bounds) return { accepted: finite.map((f) => f.c), rejected, norms };
   const accepted: Contribution[] = [];
   for (const { c, norm } of finite) {
-    if (norm > median * ratio || norm < median / ratio) rejected.push({ peerId: c.peerId, reason: 'norm-outlier' });
-    else accepted.push(c);
+    if (withinBounds(norm, bounds)) accepted.push(c);
+    else rejected.push({ peerId: c.peerId, reason: 'norm-outlier' });
   }
   return { accepted, rejected, norms };
-}
-
-function l2Norm(v: Float32Array): number {
-  let sq = 0;
-  for (let i = 0; i < v.length; i++) sq += v[i]! * v[i]!;
-  return Math.sqrt(sq);
 }

@@ -34,7 +34,8 @@ export class MasterState {
   version = 0;
   bytesProcessed = 0;
   private readonly optimizer: MasterOptimizer;
-  private readonly aggregator: ReturnType<typeof createAggregator>;
+  /** The run's aggregation rule (the round loop streams each round's contributions into it). */
+  readonly aggregator: ReturnType<typeof createAggregator>;
 
   constructor(private readonly o: MasterStateOptions) {
     this.weights = o.weights;
@@ -50,10 +51,6 @@ export class MasterState {
   /** In local-steps mode the peers' inner AdamW follows the schedule per inner step. */
   innerLearningRate(): number {
     return learningRate(this.version * Math.max(1, this.o.localSteps), this.o.schedule);
-  }
-
-  aggregate(contributions: Array<{ vector: Float32Array; weight: number; peerId: string }>): Float32Array {
-    return this.aggregator.aggregate(contributions);
   }
 
   /**

@@ -12,8 +12,8 @@ import type { MasterState } from '../optimizer/master-state.ts';
 /** A peer may claim up to 1024 threads; it gets at most this many batches a round. */
 const MAX_BATCHES_PER_THREADED_PEER = 8;
 
+/** What the collector keeps of a result: the gradient itself is folded into the round's aggregate on arrival. */
 export interface ResultPayload {
-  gradient: Uint8Array;
   computeMs: number;
   encodeMs: number;
 }

@@ -15,8 +15,9 @@ import { assignRound, type ResultPayload, type SentRound } from './assignment.ts
 import type { RoundDetail } from './detail.ts';
 import type { Dataset } from '../../data/dataset.ts';
 import type { DeadlineEstimator } from './deadline.ts';
-import { screenResults } from './decode-results.ts';
-import type { Contribution } from '../aggregate/aggregator.ts';
+import { RoundAggregation, type AggregatedRound } from './round-aggregation.ts';
+import { ReplayGuard } from './replay-guard.ts';
+import { NormHistory } from '../aggregate/norm-history.ts';
 import { rejectResult } from '../peers/rejection-policy.ts';
 import type { MasterState } from '../optimizer/master-state.ts';
 import type { RoundRecord } from '../../protocol/status.ts';
@@ -48,6 +49,12 @@ export interface RoundLoopOptions {
 
 export class RoundLoop {
   private collector: RoundCollector<ResultPayload> | undefined;
+  /** The round in progress's aggregate: results are folded in as they arrive (O(params), not O(peers x params)). */
+  private aggregation: RoundAggregation | undefined;
+  /** The norm bound known before each round, from the norms accepted in the last rounds. */
+  private readonly normHistory = new NormHistory();
+  /** Payloads seen, so that a byte-for-byte replay of an earlier result is refused. */
+  private readonly replays = new ReplayGuard();
   private stopped = false;
   private wakePeers: (() => void) | undefined;
   waitingForPeers = false;
@@ -85,9 +92,13 @@ export class RoundLoop {
       batchIds: msg.batchIds,
       bytes: msg.bytes,
       loss: msg.loss,
-      payload: { gradient: msg.gradient, computeMs: msg.computeMs, encodeMs: msg.encodeMs ?? 0 },
+      payload: { computeMs: msg.computeMs, encodeMs: msg.encodeMs ?? 0 },
     });
-    return outcome === 'accepted' ? undefined : outcome;
+    if (outcome !== 'accepted') return outcome;
+    // Decoded, screened and folded in now; the payload is not kept. Refusals are counted when the round ends.
+    const r = c.results.get(peer.id)!;
+    this.aggregation?.offer({ peerId: peer.id, bytes: r.bytes, loss: r.loss, payload: { gradient: msg.gradient } });
+    return undefined;
   }
 
   /** True while the peer owes a result for the round in progress (its deadline, not heartbeats, bounds it). */
@@ -153,6 +164,10 @@ export class RoundLoop {
     const detail: RoundDetail = {
       assigned: [], accepted: [], rejected: [], waitMs: 0, aggregateMs: 0, broadcastMs: 0, wireBytesOut: 0, wireBytesIn: 0,
     };
+    const aggregation = new RoundAggregation({
+      round, numParams: state.numParams, codec: this.o.codec, aggregator: state.aggregator, history: this.normHistory, replays: this.replays,
+    });
+    this.aggregation = aggregation;
     const sent = assignRound({
       ...this.o, peers, detail,
       // Registered before sending, so that a peer dropped from here on is dropped from this round too.
@@ -161,6 +176,7 @@ export class RoundLoop {
     const t0 = Date.now();
     await sent.collector.wait(sent.deadlineMs);
     this.collector = undefined;
+    this.aggregation = undefined;
     detail.waitMs = Date.now() - t0;
     for (const id of sent.collector.latePeers()) {
       // The estimator slows its idea of this peer's speed, so its next deadline is longer.
@@ -170,8 +186,9 @@ export class RoundLoop {
     }
 
     const t1 = Date.now();
-    let accepted = this.screen(sent, detail);
-    if (accepted.length > 0 && !this.step(accepted, sent, detail)) accepted = [];
+    const aggregated = this.screen(aggregation, sent, detail);
+    let accepted = aggregated.accepted;
+    if (aggregated.update && !this.step(aggregated, sent, detail)) accepted = [];
     const { lossSum, bytes } = accepted.length > 0 ? this.book(accepted, sent, version, detail) : { lossSum: 0, bytes: 0 };
     state.round += 1;
     detail.aggregateMs = Date.now() - t1;
@@ -195,11 +212,11 @@ export class RoundLoop {
     await this.o.afterRound?.(record, detail);
   }
 
-  /** Decodes, then screens: NaN/Inf, wrong length and norm outliers are rejected and counted per peer; the
+  /** Ends the round's aggregation (rounds/round-aggregation.ts): its refusals are counted per peer, and the
    *  batches of rejected and missing results go back to the data set. */
-  private screen(sent: SentRound, detail: RoundDetail): Contribution[] {
+  private screen(aggregation: RoundAggregation, sent: SentRound, detail: RoundDetail): AggregatedRound {
     const { state, dataset, registry, logger } = this.o;
-    const screened = screenResults(sent.collector.results.values(), state.numParams, this.o.codec);
+    const screened = aggregation.finish();
     detail.rejected.push(...screened.rejected);
     detail.wireBytesIn += screened.wireBytesIn;
     const requeue = new Set(sent.collector.unfinishedBatchIds());
@@ -209,20 +226,21 @@ export class RoundLoop {
     }
     for (const id of requeue) dataset.requeue(id);
     if (requeue.size > 0) logger.info({ round: state.round, requeued: [...requeue] }, 'batches requeued');
-    return screened.accepted;
+    return screened;
   }
 
-  /** Steps the optimizer on the aggregate of the accepted results and books them; their loss sum and bytes. */
   /**
    * Steps the optimizer on the aggregate of the accepted results. A step that cannot be taken (the aggregate
    * overflows float32, the optimizer refuses it) drops the round, not the run: the master weights are as they
    * were, the contributions are rejected and counted, and their batches go back to the data set.
    */
-  private step(accepted: Contribution[], sent: SentRound, detail: RoundDetail): boolean {
+  private step(aggregated: AggregatedRound, sent: SentRound, detail: RoundDetail): boolean {
     const { state, dataset, registry, logger } = this.o;
+    const { accepted } = aggregated;
     try {
       // Every MasterOptimizer refuses a non-finite update before touching anything (its conformance suite).
-      state.applyUpdate(state.aggregate(accepted));
+      state.applyUpdate(aggregated.update!);
+      this.normHistory.record(accepted.map((a) => a.norm));
       return true;
     } catch (e) {
       const reason = `round ${state.round} dropped: ${(e as Error).message}`;
@@ -237,7 +255,7 @@ export class RoundLoop {
   }
 
   /** After a step: the hooks, the broadcast's bookkeeping, and the accepted results booked; their loss and bytes. */
-  private book(accepted: Contribution[], sent: SentRound, version: number, detail: RoundDetail): { lossSum: number; bytes: number } {
+  private book(accepted: AggregatedRound['accepted'], sent: SentRound, version: number, detail: RoundDetail): { lossSum: number; bytes: number } {
     const { state, dataset, registry } = this.o;
     this.o.afterStep?.();
     this.broadcast.advance(version, state.version);

@@ -12,7 +12,7 @@ describe('loadSettings', () => {
   it('gives the documented defaults and generates the per-run fields', () => {
     const s = loadSettings({ cwd: dir });
     expect(s).toMatchObject({
-      port: 8080, host: '0.0.0.0', preset: 'small', data: undefined, codec: 'int8', aggregator: 'mean',
+      port: 8080, host: '0.0.0.0', preset: 'small', data: undefined, codec: 'int8', aggregator: 'median',
       localSteps: 1, iceServers: [], outer: { lr: 0.7, momentum: 0.9 },
     });
     expect(s.token).toMatch(/^[0-9a-f]{24}$/);

@@ -136,7 +136,9 @@ export const DEFAULT_SETTINGS: Omit<CoordinatorSettings, 'runId' | 'runDir' | 't
   data: undefined,
   resume: false,
   codec: 'int8',
-  aggregator: 'mean',
+  // Chosen by bench:poison (docs/robust-aggregation.md): with 1 bad peer of 3 or 2 of 5 sending noise of the
+  // honest norm, the mean ends about 5% worse than an honest run; the median stays within 2% on every attack.
+  aggregator: 'median',
   trimFraction: 0.2,
   localSteps: 1,
   batchSize: 8,
