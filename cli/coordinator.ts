@@ -33,6 +33,8 @@ export function register(program: Command): void {
     .option('--ice <url>', 'same as --ice-server', collect, [])
     .option('--data-channel-timeout <ms>', 'refuse a peer whose WebRTC data channel is not open after this long', toInt)
     .option('--min-deadline <ms>', 'a round waits at least this long for a peer before requeuing its batch (default 2000)', toInt)
+    .option('--max-peers <n>', 'peers served at once (default 0: sized to the model, 1 GiB of per-peer buffers, at most 64)', toInt)
+    .option('--max-peers-per-address <n>', 'peers at once from one IP address (default 8)', toInt)
     .option('--heartbeat-timeout <ms>', 'drop a peer silent for this long (its batch is requeued)', toInt)
     .option('--sparsity <s>', 'consolidation: fraction of each prunable matrix pruned, or 2:4 (default 0.5)', toSparsity)
     .option('--quant <q>', 'consolidation: int8 | fp32 (default int8, per output channel)')
@@ -122,6 +124,8 @@ interface CoordinatorCliOptions {
   ice: string[];
   dataChannelTimeout?: number;
   heartbeatTimeout?: number;
+  maxPeers?: number;
+  maxPeersPerAddress?: number;
   minDeadline?: number;
   seed?: number;
   sparsity?: number | '2:4';
@@ -140,7 +144,7 @@ function cliOverrides(o: CoordinatorCliOptions): Record<string, unknown> {
   const direct = [
     'port', 'host', 'data', 'preset', 'runDir', 'token', 'adminToken', 'resume', 'codec', 'aggregator', 'localSteps', 'batchSize',
     'minPeers', 'maxRounds', 'checkpointEvery', 'keepCheckpoints', 'evalEvery', 'seed', 'sparsity', 'quant', 'pruneScope',
-    'pruneSchedule', 'pruneEmbedding',
+    'pruneSchedule', 'pruneEmbedding', 'maxPeers', 'maxPeersPerAddress',
   ] as const;
   for (const k of direct) if (o[k] !== undefined) out[k] = o[k];
   const ice = [...o.iceServer, ...o.ice];

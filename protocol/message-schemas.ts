@@ -178,6 +178,8 @@ const errorSchema = z.object({
   code: z.enum(ERROR_CODES),
   message: text,
   fatal: z.boolean().optional(),
+  /** A refused join that may succeed later: the peer waits at least this long before it tries again. */
+  retryAfterMs: uint.optional(),
 });
 
 export const messageSchema = z.discriminatedUnion('type', [

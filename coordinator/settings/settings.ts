@@ -13,6 +13,7 @@ import { CODEC_NAMES } from '../../protocol/codecs/names.ts';
 import { MAX_ICE_SERVERS, MAX_TEXT } from '../../protocol/message-schemas.ts';
 import { readRunTokens } from '../checkpoints/run-tokens.ts';
 import { CheckpointStore } from '../checkpoints/store.ts';
+import { admissionSchema, DEFAULT_ADMISSION } from './admission-settings.ts';
 
 
 const positiveInt = z.int().min(1);
@@ -114,6 +115,7 @@ export const settingsSchema = z.strictObject({
   deadline: deadlineSchema,
   heartbeatTimeoutMs: positiveInt,
   dataChannelTimeoutMs: positiveInt,
+  admission: admissionSchema,
   schedule: scheduleSchema,
   adamw: adamwSchema,
   outer: z.strictObject({ lr: positive, momentum: z.number().min(0).lt(1) }),
@@ -148,6 +150,7 @@ export const DEFAULT_SETTINGS: Omit<CoordinatorSettings, 'runId' | 'runDir' | 't
   deadline: { defaultMs: 60_000, minMs: 2_000, maxMs: 600_000, safetyFactor: 3, emaAlpha: 0.3 },
   heartbeatTimeoutMs: 15_000,
   dataChannelTimeoutMs: 20_000,
+  admission: DEFAULT_ADMISSION,
   // Overridden by the preset's recipe (model/recipe.ts), then by what the user gives. The rate holds after
   // warmup and decays over the last fifth of totalSteps (model/schedule.ts).
   schedule: { maxLr: 2e-3, minLr: 2e-4, warmupSteps: 20, totalSteps: 10_000 },
@@ -173,6 +176,8 @@ const ALIASES: Record<string, [string, string]> = {
   pruneSchedule: ['consolidation', 'schedule'],
   pruneEmbedding: ['consolidation', 'pruneEmbedding'],
   consolidate: ['consolidation', 'atCheckpoints'],
+  maxPeers: ['admission', 'maxPeers'],
+  maxPeersPerAddress: ['admission', 'maxPeersPerAddress'],
 };
 
 export interface LoadSettingsOptions {
