@@ -13,6 +13,7 @@ export function register(program: Command): void {
     .option('--backend <name>', 'tfjs backend: wasm | cpu', 'wasm')
     .option('--threads <n>', 'worker threads to train on, each with its own tfjs-wasm and model replica', toPositiveInt, availableParallelism())
     .option('--max-attempts <n>', 'give up after this many failed joins in a row (default: retry forever)', toInt)
+    .option('--max-model-mb <n>', 'memory this peer gives the model; a larger one is refused (default: half of this machine\'s, at most 4096)', toPositiveInt)
     .option('--protocol-version <n>', 'protocol version to announce (testing the coordinator only)', toInt)
     .option('--no-progress', 'no live progress line, even on a terminal')
     .option('--log-level <level>', 'pino log level: fatal | error | warn | info | debug', 'info')
@@ -29,6 +30,7 @@ export function register(program: Command): void {
         threads: opts.threads,
         logger,
         maxAttempts: opts.maxAttempts,
+        maxModelBytes: opts.maxModelMb === undefined ? undefined : opts.maxModelMb * 1024 * 1024,
         protocolVersion: opts.protocolVersion,
         onStats: (s) => {
           if (tty) {
@@ -63,6 +65,7 @@ interface PeerCliOptions {
   backend: string;
   threads: number;
   maxAttempts?: number;
+  maxModelMb?: number;
   protocolVersion?: number;
   progress: boolean;
   logLevel: string;

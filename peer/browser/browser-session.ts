@@ -7,6 +7,7 @@ import { connectToCoordinator, ConnectError, type IoLike, type SimplePeerLike, t
 import type { ErrorCode } from '../../protocol/errors.ts';
 import type { PeerStats } from '../core/peer-stats.ts';
 import type { BackendChoice } from './pick-backend.ts';
+import { modelBudgetBytes } from '../core/model-budget.ts';
 import type { ComputeEngine, TrainingRun } from './engine.ts';
 
 /** simple-peer's ready browser build (simplepeer.min.js) defines this global. */
@@ -58,6 +59,7 @@ export class BrowserSession {
         SimplePeer: SimplePeer as unknown as SimplePeerLike,
         // A little longer than the coordinator's data-channel timeout (20 s), so its reason arrives first.
         timeoutMs: 25_000,
+        maxModelBytes: tabModelBudget(),
       });
     } catch (e) {
       throw new ProblemError(describeFailure(e, this.url, socketReached));
@@ -105,6 +107,11 @@ const EXPLANATIONS: Partial<Record<ErrorCode, (message: string, url: string) => 
     detail: 'Open the exact link the coordinator printed when it started: it carries the token as ?token=….',
   }),
   ERR_PROTOCOL_VERSION: (message) => ({ title: 'This page is out of date', detail: `${message}. Reload the page.` }),
+  ERR_MODEL_TOO_LARGE: (message) => ({ title: 'The model is too large for this device', detail: `${message}.` }),
+  ERR_FULL: (message) => ({ title: 'The run is full', detail: `${message}. Try again later.` }),
+  ERR_ADDRESS_LIMIT: (message) => ({ title: 'Too many peers from this network', detail: `${message}. Close another tab or peer, then join again.` }),
+  ERR_RATE_LIMITED: (message) => ({ title: 'Too many joins', detail: `${message}.` }),
+  ERR_BACKOFF: (message) => ({ title: 'Refused for a while', detail: `${message}.` }),
   ERR_CONNECT: (_message, url) => ({
     title: 'Coordinator unreachable',
     detail: `No answer from ${url}. Is the coordinator running, and is this the address it printed?`,
@@ -128,4 +135,11 @@ function describeFailure(e: unknown, url: string, socketReached: boolean): UserP
     };
   }
   return { title: 'Coordinator unreachable', detail: `${message}. Check that the coordinator is running at ${url}.` };
+}
+
+/** What this tab gives a model: half of the device's memory as the browser reports it (navigator.deviceMemory,
+ * GiB, rounded and at most 8; Chromium only), else the 2 GiB of a modest device; never more than a wasm heap. */
+function tabModelBudget(): number {
+  const gib = (globalThis.navigator as { deviceMemory?: number } | undefined)?.deviceMemory;
+  return modelBudgetBytes((typeof gib === 'number' && gib > 0 ? gib : 2) * 1024 ** 3);
 }
