@@ -35,6 +35,7 @@ export function register(program: Command): void {
     .option('--min-deadline <ms>', 'a round waits at least this long for a peer before requeuing its batch (default 2000)', toInt)
     .option('--max-peers <n>', 'peers served at once (default 0: sized to the model, 1 GiB of per-peer buffers, at most 64)', toInt)
     .option('--max-peers-per-address <n>', 'peers at once from one IP address (default 8)', toInt)
+    .option('--misbehaviour-backoff <ms>', 'a peer dropped for misbehaviour waits this long before its token may rejoin from its address, doubling per drop (default 30000; 0: no wait)', toInt)
     .option('--heartbeat-timeout <ms>', 'drop a peer silent for this long (its batch is requeued)', toInt)
     .option('--sparsity <s>', 'consolidation: fraction of each prunable matrix pruned, or 2:4 (default 0.5)', toSparsity)
     .option('--quant <q>', 'consolidation: int8 | fp32 (default int8, per output channel)')
@@ -126,6 +127,7 @@ interface CoordinatorCliOptions {
   heartbeatTimeout?: number;
   maxPeers?: number;
   maxPeersPerAddress?: number;
+  misbehaviourBackoff?: number;
   minDeadline?: number;
   seed?: number;
   sparsity?: number | '2:4';
@@ -151,6 +153,7 @@ function cliOverrides(o: CoordinatorCliOptions): Record<string, unknown> {
   if (ice.length > 0) out.iceServers = ice.map(parseIceServer);
   if (o.dataChannelTimeout !== undefined) out.dataChannelTimeoutMs = o.dataChannelTimeout;
   if (o.heartbeatTimeout !== undefined) out.heartbeatTimeoutMs = o.heartbeatTimeout;
+  if (o.misbehaviourBackoff !== undefined) out.misbehaviourBackoffMs = o.misbehaviourBackoff;
   if (o.minDeadline !== undefined) out.deadline = { minMs: o.minDeadline };
   if (o.lr !== undefined) out.lr = o.lr;
   if (o.outerLr !== undefined) out.outerLr = o.outerLr;

@@ -84,8 +84,10 @@ class PeerSession {
     if (this.admittedToken !== undefined && isMisbehaviour(code)) {
       // Dropped for its own doing: the same token from the same address waits before it may rejoin.
       const wait = this.ctx.admission.strike(this.address, this.admittedToken);
-      message = `${message}; rejoin refused for ${Math.ceil(wait / 1000)} s`;
-      retryAfterMs = wait;
+      if (wait > 0) {
+        message = `${message}; rejoin refused for ${Math.ceil(wait / 1000)} s`;
+        retryAfterMs = wait;
+      }
     }
     this.log.warn({ peer: this.peerId, code }, message);
     try {

@@ -178,13 +178,15 @@ const ALIASES: Record<string, [string, string]> = {
   consolidate: ['consolidation', 'atCheckpoints'],
   maxPeers: ['admission', 'maxPeers'],
   maxPeersPerAddress: ['admission', 'maxPeersPerAddress'],
+  misbehaviourBackoffMs: ['admission', 'backoffMs'],
 };
 
 export interface LoadSettingsOptions {
   /** A JSON file with (some of) the settings, nested like CoordinatorSettings. */
   configFile?: string;
   /** Applied last (the CLI flags given). Flat aliases: lr, minLr, warmupSteps, totalSteps, outerLr, outerMomentum,
-   * sparsity, quant, pruneScope, pruneSchedule, pruneEmbedding, consolidate. */
+   * sparsity, quant, pruneScope, pruneSchedule, pruneEmbedding, consolidate, maxPeers,
+   * maxPeersPerAddress, misbehaviourBackoffMs. */
   overrides?: Record<string, unknown>;
   /** Where `runs/` lives (default: the current directory). */
   cwd?: string;
