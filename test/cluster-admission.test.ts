@@ -1,7 +1,8 @@
 // End to end, real processes, real WebRTC: admission control and bounded signaling on the coordinator, and
 // the Node peer's side of it. A full coordinator refuses with ERR_FULL and the refused peer backs off and
 // joins once a slot frees; a signaling flood ends that session with ERR_SIGNALING and its token waits
-// (ERR_BACKOFF) whatever peer id it would get; refusals are counted in /api/status and /metrics; a peer kicked
+// (ERR_BACKOFF) whatever peer id it would get; join attempts past the per-address rate are refused before
+// their token is compared (ERR_RATE_LIMITED); refusals are counted in /api/status and /metrics; a peer kicked
 // right after each join waits longer each time; a peer refuses a model it cannot hold and stops.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { io as ioClient } from 'socket.io-client';
@@ -10,7 +11,7 @@ import wrtc from '@roamhq/wrtc';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { PROTOCOL_VERSION, decodeMessage, encodeMessage, type Message } from '../protocol/messages.ts';
+import { PROTOCOL_VERSION, decodeMessage, encodeMessage, type Message, type MessageOf } from '../protocol/messages.ts';
 import { connectToCoordinator, ConnectError, type IoLike } from '../peer/core/connect.ts';
 import { killAll, startCoordinatorProcess, startPeerProcess, waitFor, type CoordinatorProc } from './cluster/processes.ts';
 
@@ -92,6 +93,25 @@ describe('a full coordinator, a signaling flood, and the misbehaviour backoff', 
     expect(status.admission!.refused.ERR_BACKOFF).toBeGreaterThanOrEqual(1);
     expect(status.admission!.misbehaviourDrops).toBeGreaterThanOrEqual(1);
     expect(status.peers.some((p) => p.backend === 'flood')).toBe(false);
+  });
+
+  it('limits join attempts per address, wrong tokens included: token guessing is as slow as joining', async () => {
+    // 40 attempts at once from one address, each with another wrong token.
+    const answers = await Promise.all(
+      Array.from({ length: 40 }, async (_, i) => {
+        const g = rawSocket(coord.url);
+        g.socket.emit('msg', encodeMessage({ type: 'join', protocolVersion: PROTOCOL_VERSION, token: `guess-${i}`, kind: 'node', backend: 'guess' }));
+        await g.disconnected;
+        return g.received.find((m): m is MessageOf<'error'> => m.type === 'error');
+      }),
+    );
+    // 30 a minute from one address (a burst of 30): the rest are refused before their token is even compared.
+    const tokenChecked = answers.filter((m) => m?.code === 'ERR_TOKEN').length;
+    expect(tokenChecked).toBeLessThanOrEqual(32);
+    const limited = answers.filter((m) => m?.code === 'ERR_RATE_LIMITED');
+    expect(limited.length).toBe(40 - tokenChecked);
+    expect(limited[0]).toMatchObject({ retryAfterMs: expect.any(Number), message: expect.stringMatching(/too many joins from/) });
+    expect((await coord.status()).admission!.refused.ERR_RATE_LIMITED).toBeGreaterThanOrEqual(1);
   });
 });
 
