@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Admission, bytesPerPeer, defaultMaxPeers, isMisbehaviour, MAX_PEERS_CEILING, type AdmissionLimits } from './admission.ts';
+import { Admission, addressKey, bytesPerPeer, defaultMaxPeers, isMisbehaviour, MAX_PEERS_CEILING, type AdmissionLimits } from './admission.ts';
 import { JoinRateLimiter, MAX_TRACKED_ADDRESSES } from './join-rate.ts';
 import { MAX_ENTRIES, MisbehaviourBackoff } from './misbehaviour-backoff.ts';
 
@@ -97,5 +97,16 @@ describe('bounded tables', () => {
     expect(b.waitFor(`a${MAX_ENTRIES + 9}`, 't', 0)).toBe(1000);
     expect(b.waitFor(`a${MAX_ENTRIES + 9}`, 't', 6000)).toBe(0);
     expect(b.size).toBe(MAX_ENTRIES - 1);
+  });
+});
+
+describe('addressKey', () => {
+  it('counts IPv4 and loopback addresses as they are, IPv6 ones by their /64', () => {
+    expect(addressKey('203.0.113.7')).toBe('203.0.113.7');
+    expect(addressKey('::1')).toBe('::1');
+    expect(addressKey('2001:db8:1:2:aaaa::1')).toBe('2001:db8:1:2::/64');
+    expect(addressKey('2001:db8:1:2:bbbb:cccc:dddd:eeee')).toBe('2001:db8:1:2::/64');
+    expect(addressKey('2001:db8::5')).toBe('2001:db8:0:0::/64');
+    expect(addressKey('fe80::1')).toBe('fe80:0:0:0::/64');
   });
 });

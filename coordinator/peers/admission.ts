@@ -120,6 +120,17 @@ export class Admission {
   }
 }
 
+/** The key admission counts an address under. One IPv6 host usually holds a whole /64 (SLAAC, privacy
+ * addresses), so a peer could take a fresh address per join: IPv6 addresses count by their /64. */
+export function addressKey(address: string): string {
+  if (!address.includes(':') || address === '::1') return address;
+  const [head = '', tail] = address.split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const groups = tail === undefined ? left : [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right];
+  return `${groups.slice(0, 4).map((g) => (parseInt(g, 16) || 0).toString(16)).join(':')}::/64`;
+}
+
 function seconds(ms: number): number {
   return Math.ceil(ms / 1000);
 }

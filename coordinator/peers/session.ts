@@ -12,7 +12,7 @@ import type { PeerLink, PeerRegistry } from './registry.ts';
 import type { RoundLoop } from '../rounds/round-loop.ts';
 import { rejectResult } from './rejection-policy.ts';
 import { sameToken } from '../http/token.ts';
-import { isMisbehaviour, type Admission } from './admission.ts';
+import { addressKey, isMisbehaviour, type Admission } from './admission.ts';
 import { SignalGuard } from './signal-guard.ts';
 
 export interface SessionContext {
@@ -48,6 +48,8 @@ class PeerSession {
   private joinTimer: ReturnType<typeof setTimeout> | undefined;
   /** The peer's IP address (the socket's; a proxy's X-Forwarded-For is not trusted: anyone can set it). */
   private readonly address: string;
+  /** What admission counts it under (an IPv6 address by its /64). */
+  private readonly admissionKey: string;
   /** The token this peer joined with, once admitted (a misbehaviour strike is keyed by address and token). */
   private admittedToken: string | undefined;
   private readonly signals: SignalGuard;
@@ -57,6 +59,7 @@ class PeerSession {
     private readonly ctx: SessionContext,
   ) {
     this.address = peerAddress(socket.handshake.address);
+    this.admissionKey = addressKey(this.address);
     this.log = ctx.logger.child({ socket: socket.id, address: this.address });
     this.signals = new SignalGuard({ peerOnLoopback: isLoopback(this.address) });
   }
@@ -83,7 +86,7 @@ class PeerSession {
     if (this.closed) return;
     if (this.admittedToken !== undefined && isMisbehaviour(code)) {
       // Dropped for its own doing: the same token from the same address waits before it may rejoin.
-      const wait = this.ctx.admission.strike(this.address, this.admittedToken);
+      const wait = this.ctx.admission.strike(this.admissionKey, this.admittedToken);
       if (wait > 0) {
         message = `${message}; rejoin refused for ${Math.ceil(wait / 1000)} s`;
         retryAfterMs = wait;
@@ -105,7 +108,7 @@ class PeerSession {
     this.closed = true;
     clearTimeout(this.joinTimer);
     if (this.peerId) this.ctx.registry.remove(this.peerId);
-    if (this.admittedToken !== undefined) this.ctx.admission.release(this.address);
+    if (this.admittedToken !== undefined) this.ctx.admission.release(this.admissionKey);
     const l = this.link;
     const end = () => {
       l?.destroy();
@@ -143,7 +146,7 @@ class PeerSession {
     const { ctx } = this;
     clearTimeout(this.joinTimer);
     // Every attempt counts against the join rate, before the token is compared: guessing is as slow as joining.
-    const rate = ctx.admission.checkRate(this.address);
+    const rate = ctx.admission.checkRate(this.admissionKey);
     if (!rate.ok) return this.refuse(rate.code, rate.message, rate.retryAfterMs);
     if (msg.protocolVersion !== PROTOCOL_VERSION) {
       return this.refuse(
@@ -152,7 +155,7 @@ class PeerSession {
       );
     }
     if (!sameToken(msg.token, ctx.token)) return this.refuse('ERR_TOKEN', 'wrong or missing join token');
-    const admitted = ctx.admission.admit(this.address, msg.token);
+    const admitted = ctx.admission.admit(this.admissionKey, msg.token);
     if (!admitted.ok) return this.refuse(admitted.code, admitted.message, admitted.retryAfterMs);
     this.admittedToken = msg.token;
     const id = ctx.registry.newId();
