@@ -33,7 +33,7 @@ export function register(program: Command): void {
     .option('--ice <url>', 'same as --ice-server', collect, [])
     .option('--data-channel-timeout <ms>', 'refuse a peer whose WebRTC data channel is not open after this long', toInt)
     .option('--min-deadline <ms>', 'a round waits at least this long for a peer before requeuing its batch (default 2000)', toInt)
-    .option('--max-peers <n>', 'peers served at once (default 0: sized to the model, 1 GiB of per-peer buffers, at most 64)', toInt)
+    .option('--max-peers <n>', 'peers served at once (default 0: sized to the model and this machine: a quarter of its memory for per-peer buffers, at most 64)', toInt)
     .option('--max-peers-per-address <n>', 'peers at once from one IP address (default 8)', toInt)
     .option('--misbehaviour-backoff <ms>', 'a peer dropped for misbehaviour waits this long before its token may rejoin from its address, doubling per drop (default 30000; 0: no wait)', toInt)
     .option('--heartbeat-timeout <ms>', 'drop a peer silent for this long (its batch is requeued)', toInt)

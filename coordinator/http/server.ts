@@ -1,6 +1,7 @@
 // The coordinator process: HTTP (status, metrics, the browser pages), socket.io (join + signaling), WebRTC
 // data channels to peers, and the round loop. `startCoordinator(settings)` returns once it listens.
 import http from 'node:http';
+import { totalmem } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { Server as SocketServer } from 'socket.io';
@@ -40,7 +41,7 @@ export async function startCoordinator(settings: CoordinatorSettings, opts: Star
   const registry = new PeerRegistry<Message>();
   const run = await createRun(settings, registry, logger, opts.onRound);
   const { maxPeers, ...limits } = settings.admission;
-  const admission = new Admission({ ...limits, maxPeers: maxPeers || defaultMaxPeers(run.state.numParams) });
+  const admission = new Admission({ ...limits, maxPeers: maxPeers || defaultMaxPeers(run.state.numParams, totalmem()) });
   registerAdmissionMetrics(run.metrics.registry, admission);
   const status = () => ({ ...run.status(), admission: admission.status() });
   const samples = new SampleCache({ generate: (prompt, maxBytes) => run.sample(prompt, maxBytes), currentRound: () => run.state.round });

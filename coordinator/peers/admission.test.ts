@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Admission, addressKey, bytesPerPeer, defaultMaxPeers, isMisbehaviour, MAX_PEERS_CEILING, type AdmissionLimits } from './admission.ts';
+import { Admission, addressKey, bytesPerPeer, defaultMaxPeers, isMisbehaviour, MAX_PEERS_CEILING, peerMemoryBudget, type AdmissionLimits } from './admission.ts';
 import { JoinRateLimiter, MAX_TRACKED_ADDRESSES } from './join-rate.ts';
 import { MAX_ENTRIES, MisbehaviourBackoff } from './misbehaviour-backoff.ts';
 
@@ -71,12 +71,16 @@ describe('Admission', () => {
     for (const code of ['ERR_HEARTBEAT_TIMEOUT', 'ERR_DATA_CHANNEL_TIMEOUT', 'ERR_WEBRTC', 'TIMEOUT', 'ERR_TOKEN'] as const) expect(isMisbehaviour(code)).toBe(false);
   });
 
-  it('sizes the default --max-peers from the model: smaller for larger models, never above the ceiling', () => {
-    expect(defaultMaxPeers(100_000)).toBe(MAX_PEERS_CEILING);
-    const small = defaultMaxPeers(3_300_000);
-    expect(small).toBeLessThan(MAX_PEERS_CEILING);
-    expect(small * bytesPerPeer(3_300_000)).toBeLessThanOrEqual(1024 ** 3);
-    expect(defaultMaxPeers(1e9)).toBe(2);
+  it('sizes the default --max-peers from the model and the machine, never above the ceiling', () => {
+    const GiB = 1024 ** 3;
+    expect(defaultMaxPeers(100_000, 4 * GiB)).toBe(MAX_PEERS_CEILING);
+    // The stlm-50m preset's 12.8M stored parameters: ~149 MiB a peer.
+    const big = 12_821_952;
+    expect(defaultMaxPeers(big, 4 * GiB)).toBe(Math.floor(GiB / bytesPerPeer(big)));
+    expect(defaultMaxPeers(big, 4 * GiB)).toBe(6);
+    expect(defaultMaxPeers(big, 32 * GiB)).toBe(55);
+    expect(peerMemoryBudget(2 * GiB)).toBe(GiB);
+    expect(defaultMaxPeers(1e9, 4 * GiB)).toBe(2);
   });
 });
 

@@ -141,13 +141,17 @@ export function bytesPerPeer(numParams: number): number {
   return 3 * 4 * numParams + 2 * 1024 * 1024;
 }
 
-/** Memory the default --max-peers lets the peers take together: a quarter of a small 4 GiB machine. */
-export const PEER_MEMORY_BUDGET_BYTES = 1024 * 1024 * 1024;
+/** Memory the default --max-peers lets the peers take together: a quarter of the machine's, at least 1 GiB. */
+export function peerMemoryBudget(machineBytes: number): number {
+  return Math.max(1024 ** 3, Math.floor(machineBytes / 4));
+}
 /** One event loop drives every data channel and sends every model state: past this many peers a round's
  * broadcast and aggregation, not the peers, set the pace (and each RTCPeerConnection costs native threads). */
 export const MAX_PEERS_CEILING = 64;
 
-/** The default --max-peers for a model of `numParams` parameters: what fits the memory budget, at most 64. */
-export function defaultMaxPeers(numParams: number): number {
-  return Math.max(2, Math.min(MAX_PEERS_CEILING, Math.floor(PEER_MEMORY_BUDGET_BYTES / bytesPerPeer(numParams))));
+/** The default --max-peers for a model of `numParams` parameters on a machine with `machineBytes` of memory:
+ * what fits the peer memory budget, at least 2, at most 64. */
+export function defaultMaxPeers(numParams: number, machineBytes: number): number {
+  const fit = Math.floor(peerMemoryBudget(machineBytes) / bytesPerPeer(numParams));
+  return Math.max(2, Math.min(MAX_PEERS_CEILING, fit));
 }

@@ -4,7 +4,7 @@ import { z } from 'zod';
 
 export const admissionSchema = z
   .strictObject({
-    /** Peers served at once; 0 = sized to the model (admission.ts's defaultMaxPeers: memory budget, at most 64). */
+    /** Peers served at once; 0 = sized to the model and the machine (admission.ts's defaultMaxPeers, at most 64). */
     maxPeers: z.int().min(0).max(100_000),
     /** Peers at once from one address (a lab behind one NAT shares an address: raise it there). */
     maxPeersPerAddress: z.int().min(1),
