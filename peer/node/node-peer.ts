@@ -73,7 +73,7 @@ export function startNodePeer(opts: NodePeerOptions): NodePeerHandle {
     let failuresInARow = 0;
     let lastReason = 'stopped';
     while (!stopped) {
-      const outcome = await attempt(backendName, threads);
+      const outcome = await attempt(opts, backendName, threads, (conn) => (current = conn));
       lastReason = outcome.reason;
       if (stopped) break;
       const next = backoff.next(outcome);
@@ -92,45 +92,6 @@ export function startNodePeer(opts: NodePeerOptions): NodePeerHandle {
     return { reason: lastReason };
   })();
 
-  /** One join and, if it gets through, one session until it closes. */
-  async function attempt(backendName: string, threads: number): Promise<AttemptOutcome & { reason: string }> {
-    try {
-      const conn = await connectToCoordinator({
-        url: opts.url,
-        token: opts.token,
-        peerKind: 'node',
-        backend: backendName,
-        threads,
-        io: io as unknown as IoLike,
-        SimplePeer,
-        wrtc: wrtc as unknown as SimplePeer.Options['wrtc'],
-        protocolVersion: opts.protocolVersion,
-        maxModelBytes: opts.maxModelBytes ?? modelBudgetBytes(totalmem()),
-      });
-      const connectedAt = Date.now();
-      current = conn;
-      log.info({ peerId: conn.welcome.peerId, runId: conn.welcome.runId }, 'connected to the coordinator');
-      const trainer = runPeer({
-        transport: conn.transport,
-        welcome: conn.welcome,
-        backendName,
-        createModel: (config, seed) => createPeerModel(config, seed, opts, threads),
-        onStats: opts.onStats,
-        onClosed: () => conn.close(),
-      });
-      const reason = await conn.closed;
-      trainer.stop(reason);
-      current = undefined;
-      log.warn({ reason }, 'disconnected from the coordinator');
-      const by = conn.endedBy;
-      return { reason, connectedMs: Date.now() - connectedAt, code: by?.code, retryAfterMs: by?.retryAfterMs };
-    } catch (e) {
-      const err = e instanceof ConnectError ? e : undefined;
-      const message = e instanceof Error ? e.message : String(e);
-      return { reason: `${err?.code ?? 'ERR'}: ${message}`, code: err?.code, retryAfterMs: err?.retryAfterMs };
-    }
-  }
-
   return {
     done,
     stop() {
@@ -139,6 +100,50 @@ export function startNodePeer(opts: NodePeerOptions): NodePeerHandle {
       wake?.();
     },
   };
+}
+
+/** One join and, if it gets through, one session until it closes; `setCurrent` holds the open connection. */
+async function attempt(
+  opts: NodePeerOptions,
+  backendName: string,
+  threads: number,
+  setCurrent: (conn: { close(): void } | undefined) => void,
+): Promise<AttemptOutcome & { reason: string }> {
+  try {
+    const conn = await connectToCoordinator({
+      url: opts.url,
+      token: opts.token,
+      peerKind: 'node',
+      backend: backendName,
+      threads,
+      io: io as unknown as IoLike,
+      SimplePeer,
+      wrtc: wrtc as unknown as SimplePeer.Options['wrtc'],
+      protocolVersion: opts.protocolVersion,
+      maxModelBytes: opts.maxModelBytes ?? modelBudgetBytes(totalmem()),
+    });
+    const connectedAt = Date.now();
+    setCurrent(conn);
+    opts.logger.info({ peerId: conn.welcome.peerId, runId: conn.welcome.runId }, 'connected to the coordinator');
+    const trainer = runPeer({
+      transport: conn.transport,
+      welcome: conn.welcome,
+      backendName,
+      createModel: (config, seed) => createPeerModel(config, seed, opts, threads),
+      onStats: opts.onStats,
+      onClosed: () => conn.close(),
+    });
+    const reason = await conn.closed;
+    trainer.stop(reason);
+    setCurrent(undefined);
+    opts.logger.warn({ reason }, 'disconnected from the coordinator');
+    const by = conn.endedBy;
+    return { reason, connectedMs: Date.now() - connectedAt, code: by?.code, retryAfterMs: by?.retryAfterMs };
+  } catch (e) {
+    const err = e instanceof ConnectError ? e : undefined;
+    const message = e instanceof Error ? e.message : String(e);
+    return { reason: `${err?.code ?? 'ERR'}: ${message}`, code: err?.code, retryAfterMs: err?.retryAfterMs };
+  }
 }
 
 /** The model a Node peer trains: on the main thread, or on `threads` worker threads. */
