@@ -47,7 +47,7 @@ describe('a full coordinator, a signaling flood, and the misbehaviour backoff', 
 
   it('refuses a join past --max-peers with ERR_FULL; the refused peer backs off and joins when a slot frees', async () => {
     const first = startPeerProcess(coord.url, coord.token);
-    await waitFor('the first peer contributing', async () => ((await coord.status()).peers[0]?.roundsContributed ?? 0) >= 1 || undefined, 60_000, coord);
+    await waitFor('the first peer contributing', async () => ((await coord.status()).peers[0]?.roundsContributed ?? 0) >= 1 || undefined, 120_000, coord);
     const second = startPeerProcess(coord.url, coord.token);
     await waitFor('the second peer refused', () => (/ERR_FULL/.test(second.output()) ? true : undefined), 30_000, second);
     expect(second.output()).toMatch(/retrying in \d+ s/);
@@ -62,7 +62,7 @@ describe('a full coordinator, a signaling flood, and the misbehaviour backoff', 
     first.kill('SIGTERM');
     await first.exited;
     // ERR_FULL asks for 10 s; the second peer comes back by itself and trains.
-    await waitFor('the second peer contributing', async () => ((await coord.status()).peers[0]?.roundsContributed ?? 0) >= 1 || undefined, 60_000, coord);
+    await waitFor('the second peer contributing', async () => ((await coord.status()).peers[0]?.roundsContributed ?? 0) >= 1 || undefined, 120_000, coord);
     expect(second.child.exitCode).toBeNull();
     second.kill('SIGTERM');
     await second.exited;
