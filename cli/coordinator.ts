@@ -34,6 +34,9 @@ export function register(program: Command): void {
     .option('--data-channel-timeout <ms>', 'refuse a peer whose WebRTC data channel is not open after this long', toInt)
     .option('--no-relay', 'refuse peers whose WebRTC cannot connect instead of relaying their frames over the socket')
     .option('--min-deadline <ms>', 'a round waits at least this long for a peer before requeuing its batch (default 2000)', toInt)
+    .option('--max-peers <n>', 'peers served at once (default 0: sized to the model and this machine: a quarter of its memory for per-peer buffers, at most 64)', toInt)
+    .option('--max-peers-per-address <n>', 'peers at once from one IP address (default 8)', toInt)
+    .option('--misbehaviour-backoff <ms>', 'a peer dropped for misbehaviour waits this long before its token may rejoin from its address, doubling per drop (default 30000; 0: no wait)', toInt)
     .option('--heartbeat-timeout <ms>', 'drop a peer silent for this long (its batch is requeued)', toInt)
     .option('--sparsity <s>', 'consolidation: fraction of each prunable matrix pruned, or 2:4 (default 0.5)', toSparsity)
     .option('--quant <q>', 'consolidation: int8 | fp32 (default int8, per output channel)')
@@ -124,6 +127,9 @@ interface CoordinatorCliOptions {
   ice: string[];
   dataChannelTimeout?: number;
   heartbeatTimeout?: number;
+  maxPeers?: number;
+  maxPeersPerAddress?: number;
+  misbehaviourBackoff?: number;
   minDeadline?: number;
   seed?: number;
   sparsity?: number | '2:4';
@@ -145,13 +151,14 @@ function cliOverrides(o: CoordinatorCliOptions): Record<string, unknown> {
   const direct = [
     'port', 'host', 'data', 'preset', 'runDir', 'token', 'adminToken', 'resume', 'codec', 'aggregator', 'localSteps', 'batchSize',
     'minPeers', 'maxRounds', 'checkpointEvery', 'keepCheckpoints', 'evalEvery', 'seed', 'sparsity', 'quant', 'pruneScope',
-    'pruneSchedule', 'pruneEmbedding', 'evalTasks',
+    'pruneSchedule', 'pruneEmbedding', 'evalTasks', 'maxPeers', 'maxPeersPerAddress',
   ] as const;
   for (const k of direct) if (o[k] !== undefined) out[k] = o[k];
   const ice = [...o.iceServer, ...o.ice];
   if (ice.length > 0) out.iceServers = ice.map(parseIceServer);
   if (o.dataChannelTimeout !== undefined) out.dataChannelTimeoutMs = o.dataChannelTimeout;
   if (o.heartbeatTimeout !== undefined) out.heartbeatTimeoutMs = o.heartbeatTimeout;
+  if (o.misbehaviourBackoff !== undefined) out.misbehaviourBackoffMs = o.misbehaviourBackoff;
   if (o.minDeadline !== undefined) out.deadline = { minMs: o.minDeadline };
   if (o.lr !== undefined) out.lr = o.lr;
   if (o.outerLr !== undefined) out.outerLr = o.outerLr;

@@ -15,6 +15,7 @@ export function register(program: Command): void {
     .option('--threads <n>', 'worker threads to train on, each with its own tfjs-wasm and model replica', toPositiveInt, availableParallelism())
     .option('--transport <kind>', 'auto (WebRTC, then the coordinator\'s socket relay if no data channel opens) | webrtc | relay', toTransport, 'auto')
     .option('--max-attempts <n>', 'give up after this many failed joins in a row (default: retry forever)', toInt)
+    .option('--max-model-mb <n>', 'memory this peer gives the model; a larger one is refused (default: half of this machine\'s, at most 4096)', toPositiveInt)
     .option('--protocol-version <n>', 'protocol version to announce (testing the coordinator only)', toInt)
     .option('--no-progress', 'no live progress line, even on a terminal')
     .option('--log-level <level>', 'pino log level: fatal | error | warn | info | debug', 'info')
@@ -31,6 +32,7 @@ export function register(program: Command): void {
         threads: opts.threads,
         logger,
         maxAttempts: opts.maxAttempts,
+        maxModelBytes: opts.maxModelMb === undefined ? undefined : opts.maxModelMb * 1024 * 1024,
         protocolVersion: opts.protocolVersion,
         transport: opts.transport,
         onStats: (s) => {
@@ -66,6 +68,7 @@ interface PeerCliOptions {
   backend: string;
   threads: number;
   maxAttempts?: number;
+  maxModelMb?: number;
   protocolVersion?: number;
   transport: TransportChoice;
   progress: boolean;

@@ -55,6 +55,20 @@ export const ERROR_CODES = [
   'ERR_HEARTBEAT_TIMEOUT',
   /** A result was not used (non-fatal); fatal once too many are rejected in a row. */
   'ERR_RESULT_REJECTED',
+  // Admission (coordinator/peers/admission.ts): a join refused before the peer gets a slot. The error carries
+  // `retryAfterMs` where waiting helps; the peer backs off at least that long.
+  /** The coordinator serves --max-peers peers already. */
+  'ERR_FULL',
+  /** This address has --max-peers-per-address peers connected already. */
+  'ERR_ADDRESS_LIMIT',
+  /** Joins arrive faster than the per-address or overall join rate allows. */
+  'ERR_RATE_LIMITED',
+  /** A peer from this address with this token was dropped for misbehaviour recently; a new peer id does not reset it. */
+  'ERR_BACKOFF',
+  /** Signaling out of bounds: too many or too fast signal messages, an oversized SDP, renegotiation. */
+  'ERR_SIGNALING',
+  /** The coordinator's model does not fit what this peer can hold (the peer refuses; retrying cannot help). */
+  'ERR_MODEL_TOO_LARGE',
   // WebRTC failures, raised on either side before the data channel opens.
   /** simple-peer reported an error. */
   'ERR_WEBRTC',

@@ -39,6 +39,8 @@ export type MessageTypeName = (typeof MessageType)[keyof typeof MessageType];
 export const MAX_TEXT = 2048;
 /** The most ICE servers a welcome carries (coordinator settings accept no more). */
 export const MAX_ICE_SERVERS = 16;
+/** The most fields a welcome's model config may have (StlmConfig has 14): a peer reads no larger one. */
+export const MAX_CONFIG_FIELDS = 64;
 
 const uint = z.int().min(0).max(Number.MAX_SAFE_INTEGER);
 const uint32 = z.int().min(0).max(0xffffffff);
@@ -84,7 +86,9 @@ const welcomeSchema = z.object({
   peerId: shortText.min(1),
   runId: shortText.min(1),
   /** The model config (model/config.ts's StlmConfig as JSON). */
-  config: z.record(z.string().max(128), z.union([z.number(), z.string().max(MAX_TEXT), z.boolean()])),
+  config: z
+    .record(z.string().max(128), z.union([z.number(), z.string().max(MAX_TEXT), z.boolean()]))
+    .refine((c) => Object.keys(c).length <= MAX_CONFIG_FIELDS, `at most ${MAX_CONFIG_FIELDS} config fields`),
   /** Seed for the peer's model initialisation (weights arrive in model-state anyway). */
   seed: uint32,
   /** The gradient codec the peer must encode its results with. */
@@ -189,6 +193,8 @@ const errorSchema = z.object({
   code: z.enum(ERROR_CODES),
   message: text,
   fatal: z.boolean().optional(),
+  /** A refused join that may succeed later: the peer waits at least this long before it tries again. */
+  retryAfterMs: uint.optional(),
 });
 
 export const messageSchema = z.discriminatedUnion('type', [

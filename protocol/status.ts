@@ -72,6 +72,21 @@ export interface CoordinatorStatus {
   /** Zero-shot multiple choice at each checkpoint; only when the coordinator was given --eval-tasks. */
   tasks?: TaskEvalStatus;
   startedAt: string;
+  /** Who may join: the limits and the joins refused so far (coordinator/peers/admission.ts). */
+  admission?: AdmissionStatus;
+}
+
+export interface AdmissionStatus {
+  maxPeers: number;
+  maxPeersPerAddress: number;
+  joinsPerMinutePerAddress: number;
+  joinsPerMinute: number;
+  /** Peer slots held now (connecting peers included). */
+  peers: number;
+  /** Joins refused so far, by error code (ERR_FULL, ERR_ADDRESS_LIMIT, ERR_RATE_LIMITED, ERR_BACKOFF). */
+  refused: Record<string, number>;
+  /** Peers dropped for misbehaviour (each one's token and address then wait before they may rejoin). */
+  misbehaviourDrops: number;
 }
 
 /** One task file's multiple-choice accuracy (data/tasks/evaluate-tasks.ts's TaskReport). */

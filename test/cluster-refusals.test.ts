@@ -22,6 +22,9 @@ beforeAll(async () => {
   coord = await startCoordinatorProcess([
     '--preset', 'tiny', '--run-dir', runDir, '--batch-size', '4', '--checkpoint-every', '0', '--eval-every', '0',
     '--codec', 'fp32', '--data-channel-timeout', '2000',
+    // Every bad peer here shares the honest peer's address and token: no rejoin wait after a drop
+    // (test/cluster-admission.test.ts tests that wait).
+    '--misbehaviour-backoff', '0',
   ]);
   honest = startPeerProcess(coord.url, coord.token);
   await waitFor('the honest peer contributing', async () => ((await coord.status()).peers[0]?.roundsContributed ?? 0) >= 1 || undefined, 60_000, coord);

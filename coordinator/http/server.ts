@@ -1,6 +1,7 @@
 // The coordinator process: HTTP (status, metrics, the browser pages), socket.io (join + signaling), WebRTC
 // data channels to peers, and the round loop. `startCoordinator(settings)` returns once it listens.
 import http from 'node:http';
+import { totalmem } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { Server as SocketServer } from 'socket.io';
@@ -14,6 +15,8 @@ import { SampleCache } from './sample-cache.ts';
 import { createRun, MAX_REJECTIONS_IN_A_ROW, type Run } from '../run.ts';
 import type { RoundDetail } from '../rounds/detail.ts';
 import type { RoundRecord } from '../../protocol/status.ts';
+import { Admission, defaultMaxPeers } from '../peers/admission.ts';
+import { registerAdmissionMetrics } from '../journal/admission-metrics.ts';
 
 export interface StartOptions {
   logger?: Logger;
@@ -37,12 +40,16 @@ export async function startCoordinator(settings: CoordinatorSettings, opts: Star
   const logger = opts.logger ?? pino({ name: 'coordinator' });
   const registry = new PeerRegistry<Message>();
   const run = await createRun(settings, registry, logger, opts.onRound);
+  const { maxPeers, ...limits } = settings.admission;
+  const admission = new Admission({ ...limits, maxPeers: maxPeers || defaultMaxPeers(run.state.numParams, totalmem()) });
+  registerAdmissionMetrics(run.metrics.registry, admission);
+  const status = () => ({ ...run.status(), admission: admission.status() });
   const samples = new SampleCache({ generate: (prompt, maxBytes) => run.sample(prompt, maxBytes), currentRound: () => run.state.round });
 
   const app = express();
   app.disable('x-powered-by');
   app.get('/api/status', (_req, res) => {
-    res.json(run.status());
+    res.json(status());
   });
   app.get('/metrics', async (_req, res) => {
     res.type(run.metrics.registry.contentType).send(await run.metrics.registry.metrics());
@@ -50,7 +57,7 @@ export async function startCoordinator(settings: CoordinatorSettings, opts: Star
   // The browser pages, dashboard, sample text and admin actions (coordinator/http/web.ts).
   app.use(
     createWebRouter({
-      getStatus: () => run.status(),
+      getStatus: status,
       adminToken: settings.adminToken || undefined,
       admin: {
         pause: () => run.pause(),
@@ -77,6 +84,7 @@ export async function startCoordinator(settings: CoordinatorSettings, opts: Star
       dataChannelTimeoutMs: settings.dataChannelTimeoutMs,
       welcome: run.welcome,
       maxRejectionsInARow: MAX_REJECTIONS_IN_A_ROW,
+      admission,
     }),
   );
 
@@ -87,7 +95,7 @@ export async function startCoordinator(settings: CoordinatorSettings, opts: Star
   const port = (server.address() as AddressInfo).port;
   const host = settings.host === '0.0.0.0' || settings.host === '::' ? '127.0.0.1' : settings.host;
   const baseUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  logger.info({ url: baseUrl, runId: run.runId }, 'coordinator listening');
+  logger.info({ url: baseUrl, runId: run.runId, maxPeers: admission.limits.maxPeers }, 'coordinator listening');
   run.start();
 
   let closing: Promise<void> | undefined;

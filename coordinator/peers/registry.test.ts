@@ -92,3 +92,17 @@ describe('PeerRegistry', () => {
     expect(p.state).toBe('ready'); // read-only is a compile-time guard, not a runtime freeze
   });
 });
+
+describe('peer ids', () => {
+  it('are unguessable (96 random bits) and never repeat a connected peer\'s id', () => {
+    const r = new PeerRegistry<string>();
+    const link = { send() {}, close() {} };
+    const ids = new Set(Array.from({ length: 1000 }, () => r.newId()));
+    expect(ids.size).toBe(1000);
+    expect([...ids][0]).toMatch(/^[A-Za-z0-9_-]{16}$/);
+    r.add({ id: 'taken', kind: 'node', backend: 'wasm', link });
+    const draws = ['taken', 'taken', 'free'];
+    expect(r.newId(() => draws.shift()!)).toBe('free');
+    expect(() => r.add({ id: 'taken', kind: 'node', backend: 'wasm', link })).toThrow(/taken/);
+  });
+});

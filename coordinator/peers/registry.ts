@@ -1,6 +1,7 @@
 // Who is connected, in which state, and what each peer has done: the source of /api/status's peer list and
 // of the round loop's choice of participants. The registry alone writes an entry: every state transition and
 // counter update is one of its methods, and the entries it hands out are read-only.
+import { randomBytes } from 'node:crypto';
 import type { ErrorCode } from '../../protocol/errors.ts';
 
 import type { PeerStatus } from '../../protocol/status.ts';
@@ -66,7 +67,17 @@ export class PeerRegistry<M> {
   private readonly peers = new Map<string, Writable<PeerEntry<M>>>();
   private listeners: Array<(p: PeerEntry<M>) => void> = [];
 
+  /** An unguessable id no connected peer has: 96 random bits (a peer cannot predict or pick another's id),
+   * drawn again on a collision. `random` is for tests only. */
+  newId(random: () => string = () => randomBytes(12).toString('base64url')): string {
+    for (;;) {
+      const id = random();
+      if (!this.peers.has(id)) return id;
+    }
+  }
+
   add(init: NewPeer<M>): PeerEntry<M> {
+    if (this.peers.has(init.id)) throw new Error(`peer id ${init.id} is taken`);
     const now = Date.now();
     const entry: Writable<PeerEntry<M>> = {
       id: init.id,

@@ -4,7 +4,6 @@
 // this one session with a coded error; the coordinator and the other peers never notice.
 import type { Socket } from 'socket.io';
 import type { Logger } from 'pino';
-import { randomUUID } from 'node:crypto';
 import type SimplePeer from 'simple-peer';
 import { PROTOCOL_VERSION, decodeMessage, encodeMessage, type Message, type MessageOf } from '../../protocol/messages.ts';
 import type { ErrorCode } from '../../protocol/errors.ts';
@@ -15,6 +14,8 @@ import type { PeerLink, PeerRegistry } from './registry.ts';
 import type { RoundLoop } from '../rounds/round-loop.ts';
 import { rejectResult } from './rejection-policy.ts';
 import { sameToken } from '../http/token.ts';
+import { addressKey, isMisbehaviour, type Admission } from './admission.ts';
+import { SignalGuard } from './signal-guard.ts';
 
 export interface SessionContext {
   registry: PeerRegistry<Message>;
@@ -27,6 +28,8 @@ export interface SessionContext {
   welcome: Omit<MessageOf<'welcome'>, 'type' | 'peerId'>;
   /** Closes a peer after this many rejected results in a row. */
   maxRejectionsInARow: number;
+  /** Who may take a peer slot (rates, limits, misbehaviour backoff). */
+  admission: Admission;
 }
 
 const JOIN_TIMEOUT_MS = 10_000;
@@ -46,12 +49,22 @@ class PeerSession {
   private relayed = false;
   private closed = false;
   private joinTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The peer's IP address (the socket's; a proxy's X-Forwarded-For is not trusted: anyone can set it). */
+  private readonly address: string;
+  /** What admission counts it under (an IPv6 address by its /64). */
+  private readonly admissionKey: string;
+  /** The token this peer joined with, once admitted (a misbehaviour strike is keyed by address and token). */
+  private admittedToken: string | undefined;
+  private readonly signals: SignalGuard;
 
   constructor(
     private readonly socket: Socket,
     private readonly ctx: SessionContext,
   ) {
-    this.log = ctx.logger.child({ socket: socket.id });
+    this.address = peerAddress(socket.handshake.address);
+    this.admissionKey = addressKey(this.address);
+    this.log = ctx.logger.child({ socket: socket.id, address: this.address });
+    this.signals = new SignalGuard({ peerOnLoopback: isLoopback(this.address) });
   }
 
   start(): void {
@@ -72,11 +85,19 @@ class PeerSession {
     this.socket.emit('msg', encodeMessage(msg));
   }
 
-  private refuse(code: ErrorCode, message: string): void {
+  private refuse(code: ErrorCode, message: string, retryAfterMs?: number): void {
     if (this.closed) return;
+    if (this.admittedToken !== undefined && isMisbehaviour(code)) {
+      // Dropped for its own doing: the same token from the same address waits before it may rejoin.
+      const wait = this.ctx.admission.strike(this.admissionKey, this.admittedToken);
+      if (wait > 0) {
+        message = `${message}; rejoin refused for ${Math.ceil(wait / 1000)} s`;
+        retryAfterMs = wait;
+      }
+    }
     this.log.warn({ peer: this.peerId, code }, message);
     try {
-      this.emit({ type: 'error', code, message, fatal: true });
+      this.emit({ type: 'error', code, message, fatal: true, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) });
     } catch {
       // socket already gone
     }
@@ -90,6 +111,7 @@ class PeerSession {
     this.closed = true;
     clearTimeout(this.joinTimer);
     if (this.peerId) this.ctx.registry.remove(this.peerId);
+    if (this.admittedToken !== undefined) this.ctx.admission.release(this.admissionKey);
     const l = this.link;
     const end = () => {
       l?.destroy();
@@ -109,10 +131,7 @@ class PeerSession {
       if (msg.type !== 'join') return this.refuse('ERR_NOT_JOINED', `expected "join", got "${msg.type}"`);
       return this.onJoin(msg);
     }
-    if (msg.type === 'signal') {
-      this.link?.signal(msg.data as SimplePeer.SignalData);
-      return;
-    }
+    if (msg.type === 'signal') return this.onSignal(msg.data);
     if (msg.type === 'use-relay') return this.useRelay(msg.reason);
     if (msg.type === 'leave') return this.close();
     // Heartbeats may also come over the socket before the data channel opens.
@@ -120,9 +139,19 @@ class PeerSession {
     this.refuse('ERR_UNEXPECTED', `"${msg.type}" is not allowed on the signaling socket`);
   }
 
+  private onSignal(data: object): void {
+    const verdict = this.signals.check(data);
+    if (verdict.action === 'refuse') return this.refuse('ERR_SIGNALING', `signaling out of bounds: ${verdict.why}`);
+    if (verdict.action === 'ignore') return this.log.debug({ peer: this.peerId }, `signal ignored: ${verdict.why}`);
+    this.link?.signal(verdict.data as SimplePeer.SignalData);
+  }
+
   private onJoin(msg: MessageOf<'join'>): void {
     const { ctx } = this;
     clearTimeout(this.joinTimer);
+    // Every attempt counts against the join rate, before the token is compared: guessing is as slow as joining.
+    const rate = ctx.admission.checkRate(this.admissionKey);
+    if (!rate.ok) return this.refuse(rate.code, rate.message, rate.retryAfterMs);
     if (msg.protocolVersion !== PROTOCOL_VERSION) {
       return this.refuse(
         'ERR_PROTOCOL_VERSION',
@@ -130,7 +159,10 @@ class PeerSession {
       );
     }
     if (!sameToken(msg.token, ctx.token)) return this.refuse('ERR_TOKEN', 'wrong or missing join token');
-    const id = randomUUID().slice(0, 8);
+    const admitted = ctx.admission.admit(this.admissionKey, msg.token);
+    if (!admitted.ok) return this.refuse(admitted.code, admitted.message, admitted.retryAfterMs);
+    this.admittedToken = msg.token;
+    const id = ctx.registry.newId();
     this.peerId = id;
     const peerLink: PeerLink<Message> = {
       send: (m) => {
@@ -161,6 +193,7 @@ class PeerSession {
     link.opened.then(
       () => {
         if (this.closed || this.link !== link) return;
+        this.signals.markOpen();
         link.peer.on('close', () => {
           if (!this.closed) this.log.info({ peer: id }, 'data channel closed');
           this.close();
@@ -240,4 +273,14 @@ class PeerSession {
         this.refuse('ERR_UNEXPECTED', `"${msg.type}" is not allowed from a peer on the data channel`);
     }
   }
+}
+
+/** The socket's remote address, an IPv4-mapped IPv6 one as plain IPv4 (one peer, one key). */
+function peerAddress(raw: string | undefined): string {
+  const a = (raw ?? 'unknown').toLowerCase();
+  return a.startsWith('::ffff:') && a.includes('.') ? a.slice(7) : a;
+}
+
+function isLoopback(address: string): boolean {
+  return address.startsWith('127.') || address === '::1';
 }

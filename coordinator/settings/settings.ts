@@ -13,6 +13,7 @@ import { CODEC_NAMES } from '../../protocol/codecs/names.ts';
 import { MAX_ICE_SERVERS, MAX_TEXT } from '../../protocol/message-schemas.ts';
 import { readRunTokens } from '../checkpoints/run-tokens.ts';
 import { CheckpointStore } from '../checkpoints/store.ts';
+import { admissionSchema, DEFAULT_ADMISSION } from './admission-settings.ts';
 
 
 const positiveInt = z.int().min(1);
@@ -116,6 +117,7 @@ export const settingsSchema = z.strictObject({
   dataChannelTimeoutMs: positiveInt,
   /** Carry the frames of peers whose WebRTC cannot connect over their socket.io connection (--no-relay: refuse them). */
   relay: z.boolean(),
+  admission: admissionSchema,
   schedule: scheduleSchema,
   adamw: adamwSchema,
   outer: z.strictObject({ lr: positive, momentum: z.number().min(0).lt(1) }),
@@ -155,6 +157,7 @@ export const DEFAULT_SETTINGS: Omit<CoordinatorSettings, 'runId' | 'runDir' | 't
   heartbeatTimeoutMs: 15_000,
   dataChannelTimeoutMs: 20_000,
   relay: true,
+  admission: DEFAULT_ADMISSION,
   // Overridden by the preset's recipe (model/recipe.ts), then by what the user gives. The rate holds after
   // warmup and decays over the last fifth of totalSteps (model/schedule.ts).
   schedule: { maxLr: 2e-3, minLr: 2e-4, warmupSteps: 20, totalSteps: 10_000 },
@@ -180,13 +183,17 @@ const ALIASES: Record<string, [string, string]> = {
   pruneSchedule: ['consolidation', 'schedule'],
   pruneEmbedding: ['consolidation', 'pruneEmbedding'],
   consolidate: ['consolidation', 'atCheckpoints'],
+  maxPeers: ['admission', 'maxPeers'],
+  maxPeersPerAddress: ['admission', 'maxPeersPerAddress'],
+  misbehaviourBackoffMs: ['admission', 'backoffMs'],
 };
 
 export interface LoadSettingsOptions {
   /** A JSON file with (some of) the settings, nested like CoordinatorSettings. */
   configFile?: string;
   /** Applied last (the CLI flags given). Flat aliases: lr, minLr, warmupSteps, totalSteps, outerLr, outerMomentum,
-   * sparsity, quant, pruneScope, pruneSchedule, pruneEmbedding, consolidate. */
+   * sparsity, quant, pruneScope, pruneSchedule, pruneEmbedding, consolidate, maxPeers,
+   * maxPeersPerAddress, misbehaviourBackoffMs. */
   overrides?: Record<string, unknown>;
   /** Where `runs/` lives (default: the current directory). */
   cwd?: string;

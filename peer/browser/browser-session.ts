@@ -9,6 +9,7 @@ import {
 import type { ErrorCode } from '../../protocol/errors.ts';
 import type { PeerStats } from '../core/peer-stats.ts';
 import type { BackendChoice } from './pick-backend.ts';
+import { modelBudgetBytes } from '../core/model-budget.ts';
 import type { ComputeEngine, TrainingRun } from './engine.ts';
 
 /** simple-peer's ready browser build (simplepeer.min.js) defines this global. */
@@ -69,6 +70,7 @@ export class BrowserSession {
         webrtcAvailable: typeof RTCPeerConnection !== 'undefined',
         // A little longer than the coordinator's data-channel timeout (20 s), so its reason arrives first.
         timeoutMs: 25_000,
+        maxModelBytes: tabModelBudget(),
       });
     } catch (e) {
       throw new ProblemError(describeFailure(e, this.url, socketReached));
@@ -122,6 +124,11 @@ const EXPLANATIONS: Partial<Record<ErrorCode, (message: string, url: string) => 
       'The direct WebRTC connection failed and this coordinator runs with --no-relay. Start it without --no-relay, ' +
       'or give it a TURN server (--ice-server turn:user:pass@turn.example.org:3478), then join again.',
   }),
+  ERR_MODEL_TOO_LARGE: (message) => ({ title: 'The model is too large for this device', detail: `${message}.` }),
+  ERR_FULL: (message) => ({ title: 'The run is full', detail: `${message}. Try again later.` }),
+  ERR_ADDRESS_LIMIT: (message) => ({ title: 'Too many peers from this network', detail: `${message}. Close another tab or peer, then join again.` }),
+  ERR_RATE_LIMITED: (message) => ({ title: 'Too many joins', detail: `${message}.` }),
+  ERR_BACKOFF: (message) => ({ title: 'Refused for a while', detail: `${message}.` }),
   ERR_CONNECT: (_message, url) => ({
     title: 'Coordinator unreachable',
     detail: `No answer from ${url}. Is the coordinator running, and is this the address it printed?`,
@@ -145,4 +152,11 @@ function describeFailure(e: unknown, url: string, socketReached: boolean): UserP
     };
   }
   return { title: 'Coordinator unreachable', detail: `${message}. Check that the coordinator is running at ${url}.` };
+}
+
+/** What this tab gives a model: half of the device's memory as the browser reports it (navigator.deviceMemory,
+ * GiB, rounded and at most 8; Chromium only), else the 2 GiB of a modest device; never more than a wasm heap. */
+function tabModelBudget(): number {
+  const gib = (globalThis.navigator as { deviceMemory?: number } | undefined)?.deviceMemory;
+  return modelBudgetBytes((typeof gib === 'number' && gib > 0 ? gib : 2) * 1024 ** 3);
 }

@@ -8,6 +8,8 @@ import { PROTOCOL_VERSION, decodeMessage, encodeMessage, type Message, type Mess
 import { MessageTransport, fromSimplePeer, type DataChannelLike } from '../../protocol/transport.ts';
 import { fromRelaySocket, type RelaySocketLike } from '../../protocol/relay-channel.ts';
 import type { ErrorCode } from '../../protocol/errors.ts';
+import { DEFAULT_LIMITS } from '../../protocol/limits.ts';
+import { checkModelFits } from './model-budget.ts';
 
 /** The part of a socket.io-client socket this module uses. */
 export interface SocketLike {
@@ -47,7 +49,12 @@ export interface ConnectOptions {
   webrtcAvailable?: boolean;
   /** Overrides the protocol version sent (tests of the coordinator's refusal only). */
   protocolVersion?: number;
+  /** Memory this peer can give the model (model-budget.ts); a larger model is refused with ERR_MODEL_TOO_LARGE. */
+  maxModelBytes?: number;
 }
+
+/** A peer that is not told what it can hold gives a model 1 GiB (a 30M-parameter model). */
+export const DEFAULT_MAX_MODEL_BYTES = 1024 ** 3;
 
 export interface CoordinatorConnection {
   welcome: MessageOf<'welcome'>;
@@ -58,12 +65,19 @@ export interface CoordinatorConnection {
   channel: DataChannelLike;
   /** Resolves once, when the data channel or the socket closes, with the reason. */
   closed: Promise<string>;
+  /** The coded error that ended the connection (a kick from the coordinator), once `closed` has resolved. */
+  readonly endedBy: ConnectError | undefined;
   close(): void;
 }
 
 /** A refusal or failure with the coordinator's (or our) error code, e.g. ERR_TOKEN, ERR_PROTOCOL_VERSION. */
 export class ConnectError extends Error {
-  constructor(readonly code: ErrorCode, message: string) {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    /** The coordinator's hint that retrying may work after this long (a full coordinator, a backoff). */
+    readonly retryAfterMs?: number,
+  ) {
     super(message);
   }
 }
@@ -78,6 +92,7 @@ export function connectToCoordinator(opts: ConnectOptions): Promise<CoordinatorC
     let closeReason: ((r: string) => void) | undefined;
     const closed = new Promise<string>((r) => (closeReason = r));
     let done = false;
+    let endedBy: ConnectError | undefined;
     const teardown = (reason: string) => {
       // Resolve first: destroying the peer and the socket below re-enters fail() with a vaguer reason.
       const settle = closeReason;
@@ -89,6 +104,7 @@ export function connectToCoordinator(opts: ConnectOptions): Promise<CoordinatorC
       socket.disconnect();
     };
     const fail = (err: ConnectError) => {
+      endedBy ??= err;
       if (done) return teardown(`${err.code}: ${err.message}`);
       done = true;
       teardown(`${err.code}: ${err.message}`);
@@ -99,12 +115,25 @@ export function connectToCoordinator(opts: ConnectOptions): Promise<CoordinatorC
       timeoutMs,
     );
     const send = (msg: Message) => socket.emit('msg', encodeMessage(msg));
+    /** The model's parameter count, from the welcome's config once it is known to fit. */
+    let numParams = 0;
     const connected = (welcome: MessageOf<'welcome'>, channel: DataChannelLike, transportKind: 'webrtc' | 'relay') => {
       if (done) return;
       done = true;
       clearTimeout(timer);
       clearTimeout(relayTimer);
-      resolve({ welcome, transport: new MessageTransport(channel), transportKind, channel, closed, close: () => teardown('closed by this peer') });
+      resolve({
+        welcome,
+        // Full model states must hold exactly this model's parameters, and no message may be much larger.
+        transport: new MessageTransport(channel, { limits: modelLimits(numParams) }),
+        transportKind,
+        channel,
+        closed,
+        get endedBy() {
+          return endedBy;
+        },
+        close: () => teardown('closed by this peer'),
+      });
     };
 
     socket.on('connect', () => send(joinMessage(opts)));
@@ -115,7 +144,7 @@ export function connectToCoordinator(opts: ConnectOptions): Promise<CoordinatorC
       if (!msg) return fail(new ConnectError('ERR_BAD_MESSAGE', 'invalid message from the coordinator'));
       switch (msg.type) {
         case 'error':
-          return fail(new ConnectError(msg.code, msg.message));
+          return fail(new ConnectError(msg.code, msg.message, msg.retryAfterMs));
         case 'welcome':
           return onWelcome(msg);
         case 'signal':
@@ -132,6 +161,12 @@ export function connectToCoordinator(opts: ConnectOptions): Promise<CoordinatorC
 
     function onWelcome(welcome: MessageOf<'welcome'>): void {
       if (peer || done) return;
+      const fit = checkModelFits(welcome.config, opts.maxModelBytes ?? DEFAULT_MAX_MODEL_BYTES);
+      if (!fit.ok) {
+        send({ type: 'leave', reason: `ERR_MODEL_TOO_LARGE: ${fit.message}`.slice(0, 2048) });
+        return fail(new ConnectError('ERR_MODEL_TOO_LARGE', fit.message));
+      }
+      numParams = fit.numParams;
       if (choice === 'relay') return startRelay(welcome, 'the peer asked for the relay');
       if (choice === 'auto' && opts.webrtcAvailable === false) return startRelay(welcome, 'the peer has no WebRTC');
       startWebRtc(welcome);
@@ -191,4 +226,10 @@ function socketMessage(data: unknown): Message | undefined {
   const bytes = data instanceof Uint8Array ? data : data instanceof ArrayBuffer ? new Uint8Array(data) : undefined;
   const decoded = bytes ? decodeMessage(bytes) : undefined;
   return decoded?.ok ? decoded.message : undefined;
+}
+
+/** Wire limits for a peer of a model of `numParams`: model states of exactly that size, and messages at most a
+ * model state plus room for an assignment's examples (never more than the protocol's default). */
+function modelLimits(numParams: number) {
+  return { expectedParams: numParams, maxMessageBytes: Math.min(DEFAULT_LIMITS.maxMessageBytes, numParams * 4 + 32 * 1024 ** 2) };
 }

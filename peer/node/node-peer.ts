@@ -1,11 +1,14 @@
 // The Node peer: socket.io-client + simple-peer + @roamhq/wrtc around peer/core, with reconnection and
-// exponential backoff, so a peer outlives coordinator restarts (`kill -9` then `--resume`).
+// exponential backoff (peer/core/reconnect.ts), so a peer outlives coordinator restarts (`kill -9` then
+// `--resume`) and a peer the coordinator keeps refusing or kicking waits longer and longer.
+import { totalmem } from 'node:os';
 import { io } from 'socket.io-client';
 import SimplePeer from 'simple-peer';
 import wrtc from '@roamhq/wrtc';
 import type { Logger } from 'pino';
 import { connectToCoordinator, ConnectError, type IoLike, type TransportChoice } from '../core/connect.ts';
-import type { ErrorCode } from '../../protocol/errors.ts';
+import { DEFAULT_RECONNECT, ReconnectBackoff, type AttemptOutcome, type PermanentRefusal } from '../core/reconnect.ts';
+import { modelBudgetBytes } from '../core/model-budget.ts';
 import { runPeer, type PeerModel } from '../core/peer-trainer.ts';
 import type { StlmConfig } from '../../model/config.ts';
 import type { PeerStats } from '../core/peer-stats.ts';
@@ -28,6 +31,10 @@ export interface NodePeerOptions {
   /** Backoff bounds between reconnection attempts. */
   minBackoffMs?: number;
   maxBackoffMs?: number;
+  /** A session that lasted this long resets the backoff (default 60 s). */
+  stableMs?: number;
+  /** Memory this peer gives the model (default: half of this machine's, at most a wasm heap). */
+  maxModelBytes?: number;
   /** Stop after this many failed attempts in a row (default: never). */
   maxAttempts?: number;
   /** Overrides the protocol version sent in join (tests only). */
@@ -47,24 +54,16 @@ export interface NodePeerEnd {
   /** The last reason the session ended or a join failed. */
   reason: string;
   /** Set when a refusal that retrying cannot fix stopped the peer (the CLI exits with 2). */
-  fatalCode?: FatalCode;
-}
-
-/** Refusals that retrying cannot fix: the user must change the command. */
-const FATAL_CODES = ['ERR_TOKEN', 'ERR_PROTOCOL_VERSION', 'ERR_RELAY_DISABLED'] as const satisfies readonly ErrorCode[];
-type FatalCode = (typeof FATAL_CODES)[number];
-
-function isFatal(code: ErrorCode, transport: TransportChoice): code is FatalCode {
-  // A coordinator that does not relay refuses a peer that insists on the relay every time; on 'auto' the
-  // next try may find a WebRTC path.
-  if (code === 'ERR_RELAY_DISABLED') return transport === 'relay';
-  return (FATAL_CODES as readonly ErrorCode[]).includes(code);
+  fatalCode?: PermanentRefusal;
 }
 
 export function startNodePeer(opts: NodePeerOptions): NodePeerHandle {
   const log = opts.logger;
-  const minBackoff = opts.minBackoffMs ?? 500;
-  const maxBackoff = opts.maxBackoffMs ?? 15_000;
+  const backoff = new ReconnectBackoff({
+    minMs: opts.minBackoffMs ?? DEFAULT_RECONNECT.minMs,
+    maxMs: opts.maxBackoffMs ?? DEFAULT_RECONNECT.maxMs,
+    stableMs: opts.stableMs ?? DEFAULT_RECONNECT.stableMs,
+  });
   let stopped = false;
   let current: { close(): void } | undefined;
   let wake: (() => void) | undefined;
@@ -73,57 +72,23 @@ export function startNodePeer(opts: NodePeerOptions): NodePeerHandle {
     const threads = opts.threads ?? 1;
     // With worker threads each worker sets up its own backend; the main thread only sums gradients.
     const backendName = threads > 1 ? (opts.backend ?? 'wasm') : await setupBackend(opts.backend ?? 'wasm');
-    let failures = 0;
+    let failuresInARow = 0;
     let lastReason = 'stopped';
     while (!stopped) {
-      try {
-        const conn = await connectToCoordinator({
-          url: opts.url,
-          token: opts.token,
-          peerKind: 'node',
-          backend: backendName,
-          threads,
-          io: io as unknown as IoLike,
-          SimplePeer,
-          wrtc: wrtc as unknown as SimplePeer.Options['wrtc'],
-          protocolVersion: opts.protocolVersion,
-          transport: opts.transport,
-        });
-        failures = 0;
-        current = conn;
-        log.info({ peerId: conn.welcome.peerId, runId: conn.welcome.runId, transport: conn.transportKind }, 'connected to the coordinator');
-        const trainer = runPeer({
-          transport: conn.transport,
-          welcome: conn.welcome,
-          backendName,
-          transportKind: conn.transportKind,
-          createModel: (config, seed) => createPeerModel(config, seed, opts, threads),
-          onStats: opts.onStats,
-          onClosed: () => conn.close(),
-        });
-        lastReason = await conn.closed;
-        trainer.stop(lastReason);
-        current = undefined;
-        log.warn({ reason: lastReason }, 'disconnected from the coordinator');
-      } catch (e) {
-        const code = e instanceof ConnectError ? e.code : undefined;
-        const message = e instanceof Error ? e.message : String(e);
-        lastReason = `${code ?? 'ERR'}: ${message}`;
-        if (code && isFatal(code, opts.transport ?? 'auto')) {
-          log.error({ code }, message);
-          stopped = true;
-          return { reason: lastReason, fatalCode: code };
-        }
-        failures += 1;
-        if (opts.maxAttempts !== undefined && failures >= opts.maxAttempts) return { reason: lastReason };
-        log.warn({ code, attempt: failures }, `cannot join: ${message}`);
-      }
+      const outcome = await attempt(opts, backendName, threads, (conn) => (current = conn));
+      lastReason = outcome.reason;
       if (stopped) break;
-      // Exponential backoff with jitter, so a restarted coordinator is not hit by every peer at once.
-      const delay = Math.min(maxBackoff, minBackoff * 2 ** Math.min(failures, 10)) * (0.5 + Math.random() / 2);
+      const next = backoff.next(outcome);
+      if (next.stop) {
+        log.error({ code: next.code }, `${outcome.reason}: retrying cannot help, stopping`);
+        return { reason: lastReason, fatalCode: next.code };
+      }
+      failuresInARow = outcome.connectedMs === undefined ? failuresInARow + 1 : 0;
+      if (opts.maxAttempts !== undefined && failuresInARow >= opts.maxAttempts) return { reason: lastReason };
+      log.warn({ code: outcome.code, attempt: next.failures, retryInMs: next.delayMs }, `${outcome.reason}; retrying in ${Math.round(next.delayMs / 1000)} s`);
       await new Promise<void>((r) => {
         wake = r;
-        setTimeout(r, delay);
+        setTimeout(r, next.delayMs);
       });
     }
     return { reason: lastReason };
@@ -137,6 +102,52 @@ export function startNodePeer(opts: NodePeerOptions): NodePeerHandle {
       wake?.();
     },
   };
+}
+
+/** One join and, if it gets through, one session until it closes; `setCurrent` holds the open connection. */
+async function attempt(
+  opts: NodePeerOptions,
+  backendName: string,
+  threads: number,
+  setCurrent: (conn: { close(): void } | undefined) => void,
+): Promise<AttemptOutcome & { reason: string }> {
+  try {
+    const conn = await connectToCoordinator({
+      url: opts.url,
+      token: opts.token,
+      peerKind: 'node',
+      backend: backendName,
+      threads,
+      io: io as unknown as IoLike,
+      SimplePeer,
+      wrtc: wrtc as unknown as SimplePeer.Options['wrtc'],
+      protocolVersion: opts.protocolVersion,
+      maxModelBytes: opts.maxModelBytes ?? modelBudgetBytes(totalmem()),
+      transport: opts.transport,
+    });
+    const connectedAt = Date.now();
+    setCurrent(conn);
+    opts.logger.info({ peerId: conn.welcome.peerId, runId: conn.welcome.runId, transport: conn.transportKind }, 'connected to the coordinator');
+    const trainer = runPeer({
+      transport: conn.transport,
+      welcome: conn.welcome,
+      backendName,
+      transportKind: conn.transportKind,
+      createModel: (config, seed) => createPeerModel(config, seed, opts, threads),
+      onStats: opts.onStats,
+      onClosed: () => conn.close(),
+    });
+    const reason = await conn.closed;
+    trainer.stop(reason);
+    setCurrent(undefined);
+    opts.logger.warn({ reason }, 'disconnected from the coordinator');
+    const by = conn.endedBy;
+    return { reason, connectedMs: Date.now() - connectedAt, code: by?.code, retryAfterMs: by?.retryAfterMs };
+  } catch (e) {
+    const err = e instanceof ConnectError ? e : undefined;
+    const message = e instanceof Error ? e.message : String(e);
+    return { reason: `${err?.code ?? 'ERR'}: ${message}`, code: err?.code, retryAfterMs: err?.retryAfterMs };
+  }
 }
 
 /** The model a Node peer trains: on the main thread, or on `threads` worker threads. */
