@@ -72,16 +72,17 @@ describe('PeerRegistry', () => {
     expect(closed).toHaveLength(1);
   });
 
-  it('takes a ready message’s backend and threads, and summarises peers for /api/status', () => {
+  it('takes a ready message’s backend and threads, the relay, and summarises peers for /api/status', () => {
     const { registry } = registryWith();
-    registry.updateCapabilities('a', { backend: 'webgpu', threads: 4 });
+    expect(registry.summaries()[0]!.transport).toBe('webrtc');
+    registry.updateCapabilities('a', { backend: 'webgpu', threads: 4, transport: 'relay' });
     registry.updateCapabilities('a', {});
     const [s] = registry.summaries();
     expect(Object.keys(s!).sort()).toEqual([
       'backend', 'backendStepMs', 'bytesContributed', 'bytesPerSec', 'id', 'kind', 'lastRejection', 'lastSeen', 'rejected',
-      'roundsContributed', 'state', 'threads',
+      'roundsContributed', 'state', 'threads', 'transport',
     ]);
-    expect(s).toMatchObject({ id: 'a', backend: 'webgpu', threads: 4, state: 'connecting' });
+    expect(s).toMatchObject({ id: 'a', backend: 'webgpu', threads: 4, state: 'connecting', transport: 'relay' });
   });
 
   it('hands out entries that do not compile when written', () => {
