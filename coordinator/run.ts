@@ -31,6 +31,8 @@ export interface Run {
   /** Resolves when the loop has ended (maxRounds reached or stop()) and a consolidation under way is done. */
   readonly finished: Promise<void>;
   stop(): Promise<void>;
+  /** Lets go of the run directory's lock (after stop() and a last checkpoint). */
+  releaseRunDir(): Promise<void>;
   /** An admin's pause: no new rounds until resume() (a round under way finishes). */
   pause(): { paused: boolean };
   resume(): { paused: boolean };
@@ -56,6 +58,8 @@ export async function createRun(
   const validationExamples = () => dataset.validationExamples(settings.validationExamples);
   const checkpoints = new RunCheckpoints({
     store: opened.store, journal, consolidator, metrics, logger, validationExamples, manifest: evalModel.manifest,
+    lock: opened.lock, runDirError: opened.runDirError,
+    afterRetry: (path) => settings.consolidation.atCheckpoints && background.offer(path),
     snapshot: () => ({
       runId, config,
       settings: savedSettings(settings),
@@ -92,7 +96,8 @@ export async function createRun(
       localSteps: settings.localSteps, iceServers: settings.iceServers, heartbeatMs: HEARTBEAT_MS, innerOptimizer: settings.adamw,
     },
     status: () =>
-      runStatus({ runId, startedAt, settings, config, state, loop, registry, dataset, journal, consolidator, consolidationError: () => checkpoints.consolidationError }),
+      runStatus({ runId, startedAt, settings, config, state, loop, registry, dataset, journal, consolidator, consolidationError: () => checkpoints.consolidationError,
+        checkpointWrites: () => checkpoints.status() }),
     start() {
       finished = (async () => {
         if (!journal.validated && settings.evalEvery > 0) await validate();
@@ -105,9 +110,11 @@ export async function createRun(
     },
     async stop() {
       stopSweep();
+      checkpoints.stop();
       loop.stop();
       await finished.catch(() => {});
     },
+    releaseRunDir: () => opened.lock.release(),
     pause: () => loop.pause(),
     resume: () => loop.resume(),
     checkpoint: (reason) => checkpoints.save(reason),

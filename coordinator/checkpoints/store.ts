@@ -121,15 +121,24 @@ export class CheckpointStore {
 
   /** The newest checkpoint that loads and passes every check; null if there is none. Skipped ones are warned about. */
   async latest(): Promise<LoadedCheckpoint | null> {
+    for await (const ck of this.newestFirst()) return ck;
+    return null;
+  }
+
+  /** Every checkpoint that loads and passes every check, newest first, each read when asked for (a resume
+   * whose restore fails with one goes on to the one before). Skipped ones are warned about. */
+  async *newestFirst(): AsyncGenerator<LoadedCheckpoint> {
     const entries = await this.list();
     for (let i = entries.length - 1; i >= 0; i--) {
+      let ck: LoadedCheckpoint;
       try {
-        return await this.load(entries[i]!.path);
+        ck = await this.load(entries[i]!.path);
       } catch (e) {
         this.warn(`checkpoint ${entries[i]!.path} skipped: ${(e as Error).message}`);
+        continue;
       }
+      yield ck;
     }
-    return null;
   }
 
   /** Loads and checks one checkpoint directory; throws a clear error for anything missing or corrupt. */

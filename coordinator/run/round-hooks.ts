@@ -46,8 +46,9 @@ export function roundLoop(p: RoundLoopParts): RoundLoop {
       p.onRound?.(record, detail);
       if (everyN(settings.evalEvery, state.round)) await p.validate();
       if (everyN(settings.checkpointEvery, state.round)) {
-        const path = await p.checkpoints.save('periodic');
-        if (settings.consolidation.atCheckpoints) p.background.offer(path);
+        // A failed write is logged, shown and retried by RunCheckpoints; the rounds go on.
+        const path = await p.checkpoints.periodic();
+        if (path && settings.consolidation.atCheckpoints) p.background.offer(path);
       }
     },
     // Gradual pruning: the schedule steps up where a periodic checkpoint is about to be written (this round's
