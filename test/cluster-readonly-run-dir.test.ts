@@ -92,5 +92,5 @@ describe.skipIf(!canUnshare)('a run directory that cannot be written (needs unsh
     coord = await startCoordinatorProcess(['--run-dir', runDir, '--resume', '--eval-every', '0'], 'ro-token');
     expect(coord.output()).toMatch(/taking over the lock of a coordinator that is gone/);
     expect((await coord.status()).round).toBeGreaterThanOrEqual(again.checkpoints.at(-1)!.round);
-  });
+  }, 300_000);
 });
