@@ -218,21 +218,23 @@ export class CheckpointStore {
   /** Renames a staged checkpoint into place under a name no directory has (one atomic step), points `latest`
    * at it and prunes what it supersedes; returns its path, or the leased directory of its round to wait for. */
   private async install(staged: Staged): Promise<string | { leased: string }> {
-    const sameRound = (await this.list()).filter((e) => e.round === staged.round);
-    const leased = sameRound.find((e) => this.leases.isHeld(e.path));
-    if (leased) return { leased: leased.path };
-    const name = checkpointName(staged.round, sameRound.length === 0 ? 0 : sameRound.at(-1)!.generation + 1);
-    const final = path.join(this.runDir, name);
+    let name: string;
     try {
-      await this.fs.rename(staged.tmp, final);
+      const sameRound = (await this.list()).filter((e) => e.round === staged.round);
+      const leased = sameRound.find((e) => this.leases.isHeld(e.path));
+      if (leased) return { leased: leased.path };
+      name = checkpointName(staged.round, sameRound.length === 0 ? 0 : sameRound.at(-1)!.generation + 1);
+      await this.fs.rename(staged.tmp, path.join(this.runDir, name));
     } catch (e) {
+      // This process's temp directories are not cleared by removeStaleTemps: clear this one now.
       await this.fs.rm(staged.tmp, { recursive: true, force: true }).catch(() => {});
       throw e;
     }
     await syncDir(this.runDir, this.fs);
     await this.writeLatestPointer(name);
-    await this.prune();
-    return final;
+    // The checkpoint is in place: a failed prune is a warning, retried by the next save.
+    await this.prune().catch((e: Error) => this.warn(`pruning old checkpoints failed: ${e.message}`));
+    return path.join(this.runDir, name);
   }
 
   private async writeLatestPointer(name: string): Promise<void> {
