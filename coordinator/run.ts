@@ -12,7 +12,7 @@ import { startLivenessSweep } from './peers/liveness.ts';
 import { createMetrics } from './journal/metrics.ts';
 import type { PeerRegistry } from './peers/registry.ts';
 import { openRun } from './run/open.ts';
-import { roundLoop } from './run/round-hooks.ts';
+import { checkpointsGoToBackground, roundLoop } from './run/round-hooks.ts';
 import { RunCheckpoints, savedSettings } from './run/checkpointing.ts';
 import { runStatus } from './journal/status.ts';
 import type { MasterState } from './optimizer/master-state.ts';
@@ -32,6 +32,8 @@ export interface Run {
   /** Resolves when the loop has ended (maxRounds reached or stop()) and a consolidation under way is done. */
   readonly finished: Promise<void>;
   stop(): Promise<void>;
+  /** Lets go of the run directory's lock (after stop() and a last checkpoint). */
+  releaseRunDir(): Promise<void>;
   /** An admin's pause: no new rounds until resume() (a round under way finishes). */
   pause(): { paused: boolean };
   resume(): { paused: boolean };
@@ -66,6 +68,8 @@ export async function createRun(
   const validationExamples = () => dataset.validationExamples(settings.validationExamples);
   const checkpoints = new RunCheckpoints({
     store: opened.store, journal, consolidator, metrics, logger, validationExamples, manifest: evalModel.manifest,
+    lock: opened.lock, runDirError: opened.runDirError,
+    afterRetry: (path) => checkpointsGoToBackground(settings) && background.offer(path),
     snapshot: () => ({
       runId, config,
       settings: savedSettings(settings),
@@ -112,7 +116,8 @@ export async function createRun(
       ...(settings.relay ? { relay: { afterMs: relayAfterMs(settings.dataChannelTimeoutMs) } } : {}),
     },
     status: () => ({
-      ...runStatus({ runId, startedAt, settings, config, state, loop, registry, dataset, journal, consolidator, consolidationError: () => checkpoints.consolidationError }),
+      ...runStatus({ runId, startedAt, settings, config, state, loop, registry, dataset, journal, consolidator, consolidationError: () => checkpoints.consolidationError,
+        checkpointWrites: () => checkpoints.status() }),
       ...(taskEval ? { tasks: taskEval.status() } : {}),
     }),
     start() {
@@ -127,9 +132,11 @@ export async function createRun(
     },
     async stop() {
       stopSweep();
+      checkpoints.stop();
       loop.stop();
       await finished.catch(() => {});
     },
+    releaseRunDir: () => opened.lock.release(),
     pause: () => loop.pause(),
     resume: () => loop.resume(),
     checkpoint: (reason) => checkpoints.save(reason),

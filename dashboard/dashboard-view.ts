@@ -110,3 +110,11 @@ export function describeConsolidation(c: CoordinatorStatus['consolidation'] | un
   const when = c.atCheckpoints ? `Each checkpoint is consolidated: ${policy}.` : `Checkpoints are consolidated on demand only: ${policy}.`;
   return c.lastError ? `${when} Last consolidation failed: ${c.lastError}` : when;
 }
+
+/** A warning while checkpoint writes fail (full or read-only disk: training goes on, writes are retried); '' otherwise. */
+export function describeCheckpointWrites(w: CoordinatorStatus['checkpointWrites']): string {
+  if (!w || (w.failuresInARow === 0 && w.lastWrittenAt !== null) || w.lastError === null) return '';
+  const next = w.nextRetryAt ? `; next try at ${w.nextRetryAt.slice(11, 19)} UTC` : '';
+  const count = w.failuresInARow > 0 ? ` (${w.failuresInARow} failed in a row)` : '';
+  return `Checkpoints are not being written${count}: ${w.lastError}${next}. Training goes on.`;
+}

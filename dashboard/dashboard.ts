@@ -2,7 +2,7 @@
 // admin actions (the coordinator checks the token on every POST; the page only hides buttons).
 import { fetchStatus, type CoordinatorStatus } from '../ui/status-client.ts';
 import { LineChart } from '../ui/line-chart.ts';
-import { checkpointRow, describeConsolidation, formatBytes, peerRow, renderTiming } from './dashboard-view.ts';
+import { checkpointRow, describeCheckpointWrites, describeConsolidation, formatBytes, peerRow, renderTiming } from './dashboard-view.ts';
 import { renderTasks } from './tasks-view.ts';
 
 const $ = (id: string) => document.getElementById(id) as HTMLElement;
@@ -25,6 +25,9 @@ function render(s: CoordinatorStatus): void {
   $('peers').querySelector('tbody')!.replaceChildren(...s.peers.map(peerRow));
   $('checkpoints').querySelector('tbody')!.replaceChildren(...[...s.checkpoints].reverse().map((c) => checkpointRow(c)));
   $('consolidation-policy').textContent = describeConsolidation(s.consolidation);
+  const writes = describeCheckpointWrites(s.checkpointWrites);
+  $('checkpoint-writes').textContent = writes;
+  $('checkpoint-writes').hidden = writes === '';
   lossChart.setData(s.recentLoss.map((r) => r.round), [s.recentLoss.map((r) => r.loss)]);
   bpbChart.setData(s.validation.map((v) => v.round), [s.validation.map((v) => v.bpb)]);
   renderTiming($('timing'), s);

@@ -67,6 +67,8 @@ export interface CoordinatorStatus {
   /** Where the run is in its data: epoch, progress, outstanding and requeued batches. */
   data: DataStatus;
   checkpoints: CheckpointRecord[];
+  /** Whether checkpoints are landing: a failed write (full or read-only disk) is retried while training goes on. */
+  checkpointWrites?: CheckpointWriteStatus;
   /** How checkpoints are consolidated, where a gradual schedule has got to, and the latest figures. */
   consolidation: ConsolidationStatus;
   /** Zero-shot multiple choice at each checkpoint; only when the coordinator was given --eval-tasks. */
@@ -131,6 +133,18 @@ export interface TaskEvalStatus {
   last: TaskEvalRecord | null;
   /** The latest evaluation's failure (the run goes on). */
   lastError: string | null;
+}
+
+export interface CheckpointWriteStatus {
+  /** Writes failed since the last one that landed (0: the last one landed). */
+  failuresInARow: number;
+  /** The latest failure's message (it stays after a later success, with its time), or null if none failed. */
+  lastError: string | null;
+  lastErrorAt: string | null;
+  /** When the next try is due while writes fail (ISO time), else null. */
+  nextRetryAt: string | null;
+  /** When the latest checkpoint landed, or null if none has in this process. */
+  lastWrittenAt: string | null;
 }
 
 export interface ConsolidationStatus {

@@ -4,7 +4,8 @@
 //   optimizer.bin   the optimizer state (AdamW m/v/t or the outer momentum buffer; optimizer/state-file.ts)
 //   state.json      round, model version, bytes processed, data cursor, settings (tokens removed), metrics
 //                   history, a free-form `consolidation` field, gradual pruning's masks when the run has
-//                   them, and each binary file's size and CRC-32.
+//                   them, each binary file's size and CRC-32, and a CRC-32 of its own text (checkpoints/state-json.ts:
+//                   the schema and the checksum it is checked against when it loads).
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -17,8 +18,10 @@ import type { DatasetCursor } from '../../data/dataset.ts';
 import type { RoundRecord } from '../../protocol/status.ts';
 import { decodeOptimizerFile, encodeOptimizerFile, type OptimizerState } from '../optimizer/index.ts';
 import { OPTIMIZER_FILE, STATE_FILE, WEIGHTS_FILE, namedRound } from './layout.ts';
+import { CHECKPOINT_FORMAT, parseStateJson, stateText, type StateJson } from './state-json.ts';
 
-export const CHECKPOINT_FORMAT = 1;
+export { CHECKPOINT_FORMAT } from './state-json.ts';
+
 
 export interface CheckpointHistory {
   rounds: RoundRecord[];
@@ -65,21 +68,6 @@ export interface DenseCheckpoint {
   round: number | null;
 }
 
-interface StateJson {
-  format: number;
-  runId: string;
-  round: number;
-  modelVersion: number;
-  bytesProcessed: number;
-  savedAt: string;
-  config: StlmConfig;
-  settings: Record<string, unknown>;
-  dataCursor: DatasetCursor;
-  history: CheckpointHistory;
-  consolidation: unknown;
-  pruning?: unknown;
-  files: Record<string, { bytes: number; crc32: number }>;
-}
 
 /** A checkpoint's files in the order they are written: state.json last, so a directory without it is never
  * mistaken for a checkpoint. */
@@ -113,13 +101,18 @@ export function encodeCheckpoint(s: CheckpointState): Array<[name: string, data:
 
 /** Loads and checks one checkpoint directory; throws a clear error for anything missing or corrupt. */
 export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
-  let state: StateJson;
+  let text: string;
   try {
-    state = JSON.parse(await readFile(path.join(dir, STATE_FILE), 'utf8')) as StateJson;
+    text = await readFile(path.join(dir, STATE_FILE), 'utf8');
   } catch (e) {
     throw new Error(`${STATE_FILE} unreadable (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
-  if (state?.format !== CHECKPOINT_FORMAT) throw new Error(`${STATE_FILE}: unsupported checkpoint format ${state?.format}`);
+  let state: StateJson;
+  try {
+    state = parseStateJson(text);
+  } catch (e) {
+    throw new Error(`${STATE_FILE}: ${(e as Error).message}`);
+  }
   const [weightsBytes, optimizerBytes] = await Promise.all([WEIGHTS_FILE, OPTIMIZER_FILE].map((f) => readChecked(dir, f, state.files)));
   const w = decodeWeightsFile(weightsBytes!);
   const config = configFromFile(state.config);
@@ -172,10 +165,6 @@ export async function readDenseCheckpoint(dir: string): Promise<DenseCheckpoint>
 export async function stateWithConsolidation(dir: string, consolidation: unknown): Promise<string | null> {
   const state = await readStateJson(dir);
   return state ? stateText({ ...state, consolidation: consolidation ?? null }) : null;
-}
-
-function stateText(state: object): string {
-  return JSON.stringify(state, null, 1);
 }
 
 async function readStateJson(dir: string): Promise<Record<string, unknown> | null> {

@@ -9,6 +9,11 @@
 // torn or corrupt newest checkpoint costs only the rounds since the one before it. Files rewritten inside a
 // checkpoint (the consolidation's) are replaced atomically too.
 //
+// A round saved again (periodic, then on SIGTERM or for an admin's consolidation) goes to a new name,
+// ckpt-<round>.<n> (layout.ts), in that one rename; the older directory of the round is pruned after it. A kill
+// at any point leaves the old checkpoint, or the new one, or both (the newer wins): never neither, which
+// moving the old one aside and renaming the new one in (two renames) could.
+//
 // Two queues. Saves run one at a time, in call order, so the last save of a round wins and `latest` names the
 // last one written. Every file operation (a save's writing, its swap into place, the writes into a leased
 // checkpoint, pruning after a release) runs one at a time on a second queue, which a waiting save does not hold.
@@ -19,16 +24,15 @@
 // release before swapping it in; saves after it wait behind it. The file queue stays free meanwhile, so the
 // lease holder's own writes (writeConsolidated, recordConsolidation) never wait for that save. Leases live in
 // this process: a `stlm consolidate` beside a running coordinator is not seen by it.
-import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { TMP_PREFIX, syncDir, tempName, writeFileAtomic, writeFileDurable } from './atomic-file.ts';
+import { TMP_PREFIX, nodeFs, syncDir, tempName, writeFileAtomic, writeFileDurable, type WriteFs } from './atomic-file.ts';
 import {
   encodeCheckpoint, loadCheckpoint, readDenseCheckpoint, stateWithConsolidation,
   type CheckpointState, type DenseCheckpoint, type LoadedCheckpoint,
 } from './files.ts';
 import {
   CONSOLIDATED_FILE, LATEST_POINTER, REPORT_FILE, STATE_FILE,
-  checkpointName, isRunDir, resolveCheckpointDir, resolveModelFile, storedRound,
+  byAge, checkpointName, isRunDir, resolveCheckpointDir, resolveModelFile, storedName,
 } from './layout.ts';
 import { CheckpointLeases, type CheckpointLease } from './lease.ts';
 
@@ -39,6 +43,8 @@ export interface CheckpointEntry {
   name: string;
   path: string;
   round: number;
+  /** 0 for a round's first save, then 1, 2, ... for each save of the same round after it. */
+  generation: number;
 }
 
 export interface CheckpointStoreOptions {
@@ -46,13 +52,14 @@ export interface CheckpointStoreOptions {
   keep?: number;
   /** Where warnings about skipped checkpoints go (default console.warn). */
   warn?: (message: string) => void;
+  /** The file system writes go through (default node:fs/promises; tests pass a failing one). */
+  fs?: WriteFs;
 }
 
-/** A save's temp directory, fully written, and where it goes. */
+/** A save's temp directory, fully written, and the round it holds. */
 interface Staged {
   tmp: string;
-  final: string;
-  name: string;
+  round: number;
 }
 
 export class CheckpointStore {
@@ -72,6 +79,7 @@ export class CheckpointStore {
   readonly runDir: string;
   readonly keep: number;
   private readonly warn: (message: string) => void;
+  private readonly fs: WriteFs;
   private readonly saves = serial();
   private readonly files = serial();
   private readonly leases = new CheckpointLeases(() => this.pruneIfOwed());
@@ -85,6 +93,7 @@ export class CheckpointStore {
     this.runDir = runDir;
     this.keep = keep;
     this.warn = opts.warn ?? ((m) => console.warn(m));
+    this.fs = opts.fs ?? nodeFs;
   }
 
   /** Writes a checkpoint atomically; returns its directory. Saving the same round twice replaces it, once no
@@ -93,34 +102,43 @@ export class CheckpointStore {
     return this.saves(() => this.saveNow(s));
   }
 
-  /** Checkpoint directories (complete or not), oldest first. Temp directories are not listed. */
+  /** Checkpoint directories (complete or not), oldest first (by round, then generation). Temp directories are not listed. */
   async list(): Promise<CheckpointEntry[]> {
     let names: string[];
     try {
-      names = await readdir(this.runDir);
+      names = await this.fs.readdir(this.runDir);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw e;
     }
     const entries: CheckpointEntry[] = [];
     for (const name of names) {
-      const round = storedRound(name);
-      if (round !== null) entries.push({ name, path: path.join(this.runDir, name), round });
+      const at = storedName(name);
+      if (at !== null) entries.push({ name, path: path.join(this.runDir, name), ...at });
     }
-    return entries.sort((a, b) => a.round - b.round);
+    return entries.sort(byAge);
   }
 
   /** The newest checkpoint that loads and passes every check; null if there is none. Skipped ones are warned about. */
   async latest(): Promise<LoadedCheckpoint | null> {
+    for await (const ck of this.newestFirst()) return ck;
+    return null;
+  }
+
+  /** Every checkpoint that loads and passes every check, newest first, each read when asked for (a resume
+   * whose restore fails with one goes on to the one before). Skipped ones are warned about. */
+  async *newestFirst(): AsyncGenerator<LoadedCheckpoint> {
     const entries = await this.list();
     for (let i = entries.length - 1; i >= 0; i--) {
+      let ck: LoadedCheckpoint;
       try {
-        return await this.load(entries[i]!.path);
+        ck = await this.load(entries[i]!.path);
       } catch (e) {
         this.warn(`checkpoint ${entries[i]!.path} skipped: ${(e as Error).message}`);
+        continue;
       }
+      yield ck;
     }
-    return null;
   }
 
   /** Loads and checks one checkpoint directory; throws a clear error for anything missing or corrupt. */
@@ -154,7 +172,7 @@ export class CheckpointStore {
     this.leases.check(lease);
     const file = path.join(lease.path, CONSOLIDATED_FILE);
     return this.files(async () => {
-      await writeFileAtomic(file, bytes);
+      await writeFileAtomic(file, bytes, undefined, this.fs);
       return file;
     });
   }
@@ -164,79 +182,77 @@ export class CheckpointStore {
   async recordConsolidation(lease: CheckpointLease, report: unknown, summary: unknown): Promise<void> {
     this.leases.check(lease);
     return this.files(async () => {
-      await writeFileAtomic(path.join(lease.path, REPORT_FILE), JSON.stringify(report, null, 2));
+      await writeFileAtomic(path.join(lease.path, REPORT_FILE), JSON.stringify(report, null, 2), undefined, this.fs);
       const state = await stateWithConsolidation(lease.path, summary);
-      if (state !== null) await writeFileAtomic(path.join(lease.path, STATE_FILE), state);
+      if (state !== null) await writeFileAtomic(path.join(lease.path, STATE_FILE), state, undefined, this.fs);
     });
   }
 
   private async saveNow(s: CheckpointState): Promise<string> {
     const staged = await this.files(() => this.stage(s));
-    // Its directory leased: wait for the release and try again (it may have been leased anew meanwhile).
-    while (!(await this.files(() => this.install(staged)))) await this.leases.free(staged.final);
-    return staged.final;
+    // A directory of its round leased: wait for the release and try again (it may have been leased anew meanwhile).
+    for (;;) {
+      const installed = await this.files(() => this.install(staged));
+      if (typeof installed === 'string') return installed;
+      await this.leases.free(installed.leased);
+    }
   }
 
-  /** Writes the checkpoint into a temp directory beside its final one. */
+  /** Writes the checkpoint into a temp directory in the run directory. */
   private async stage(s: CheckpointState): Promise<Staged> {
     const files = encodeCheckpoint(s);
-    await mkdir(this.runDir, { recursive: true });
+    await this.fs.mkdir(this.runDir, { recursive: true });
     await this.removeStaleTemps();
-    const name = checkpointName(s.state.round);
-    const staged = { name, final: path.join(this.runDir, name), tmp: path.join(this.runDir, tempName(name)) };
-    await mkdir(staged.tmp);
+    const staged = { round: s.state.round, tmp: path.join(this.runDir, tempName(checkpointName(s.state.round))) };
     try {
-      for (const [file, data] of files) await writeFileDurable(path.join(staged.tmp, file), data);
-      await syncDir(staged.tmp);
+      await this.fs.mkdir(staged.tmp);
+      for (const [file, data] of files) await writeFileDurable(path.join(staged.tmp, file), data, undefined, this.fs);
+      await syncDir(staged.tmp, this.fs);
     } catch (e) {
-      await rm(staged.tmp, { recursive: true, force: true });
+      await this.fs.rm(staged.tmp, { recursive: true, force: true }).catch(() => {});
       throw e;
     }
     return staged;
   }
 
-  /** Swaps a staged checkpoint into place, points `latest` at it and prunes; false while its directory is leased. */
-  private async install(staged: Staged): Promise<boolean> {
-    if (this.leases.isHeld(staged.final)) return false;
+  /** Renames a staged checkpoint into place under a name no directory has (one atomic step), points `latest`
+   * at it and prunes what it supersedes; returns its path, or the leased directory of its round to wait for. */
+  private async install(staged: Staged): Promise<string | { leased: string }> {
+    let name: string;
     try {
-      await this.replaceDir(staged.tmp, staged.final);
+      const sameRound = (await this.list()).filter((e) => e.round === staged.round);
+      const leased = sameRound.find((e) => this.leases.isHeld(e.path));
+      if (leased) return { leased: leased.path };
+      name = checkpointName(staged.round, sameRound.length === 0 ? 0 : sameRound.at(-1)!.generation + 1);
+      await this.fs.rename(staged.tmp, path.join(this.runDir, name));
     } catch (e) {
-      await rm(staged.tmp, { recursive: true, force: true });
+      // This process's temp directories are not cleared by removeStaleTemps: clear this one now.
+      await this.fs.rm(staged.tmp, { recursive: true, force: true }).catch(() => {});
       throw e;
     }
-    await this.writeLatestPointer(staged.name);
-    await this.prune();
-    return true;
-  }
-
-  private async replaceDir(tmp: string, final: string): Promise<void> {
-    try {
-      await rename(tmp, final);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw e;
-      // Same round saved again (periodic, then on SIGTERM): move the old one aside, then swap.
-      const old = path.join(this.runDir, tempName(`old-${path.basename(final)}`));
-      await rename(final, old);
-      await rename(tmp, final);
-      await rm(old, { recursive: true, force: true });
-    }
-    await syncDir(this.runDir);
+    await syncDir(this.runDir, this.fs);
+    await this.writeLatestPointer(name);
+    // The checkpoint is in place: a failed prune is a warning, retried by the next save.
+    await this.prune().catch((e: Error) => this.warn(`pruning old checkpoints failed: ${e.message}`));
+    return path.join(this.runDir, name);
   }
 
   private async writeLatestPointer(name: string): Promise<void> {
     // Its temp file is named like the directories' (tempName), so removeStaleTemps clears a dead writer's.
-    await writeFileAtomic(path.join(this.runDir, LATEST_POINTER), `${name}\n`);
+    await writeFileAtomic(path.join(this.runDir, LATEST_POINTER), `${name}\n`, undefined, this.fs);
   }
 
-  /** Removes all but the newest `keep` checkpoints, except leased ones (they go after their release). */
+  /** Removes older saves of a round and all but the newest `keep` rounds, except leased directories (they go
+   * after their release). */
   private async prune(): Promise<void> {
     const entries = await this.list();
-    const old = entries.slice(0, Math.max(0, entries.length - this.keep));
+    const newestOfRound = entries.filter((e, i) => entries[i + 1]?.round !== e.round);
+    const kept = new Set(newestOfRound.slice(-this.keep).map((e) => e.path));
     this.pruneOwed = false;
-    for (const e of old) {
+    for (const e of entries) {
+      if (kept.has(e.path)) continue;
       if (this.leases.isHeld(e.path)) this.pruneOwed = true;
-      else await rm(e.path, { recursive: true, force: true });
+      else await this.fs.rm(e.path, { recursive: true, force: true });
     }
   }
 
@@ -248,9 +264,9 @@ export class CheckpointStore {
 
   /** Temp entries of another process (one killed mid-save) are garbage; this process's are in use. */
   private async removeStaleTemps(): Promise<void> {
-    for (const name of await readdir(this.runDir)) {
+    for (const name of await this.fs.readdir(this.runDir)) {
       if (name.startsWith(TMP_PREFIX) && !name.includes(`-${process.pid}-`)) {
-        await rm(path.join(this.runDir, name), { recursive: true, force: true });
+        await this.fs.rm(path.join(this.runDir, name), { recursive: true, force: true });
       }
     }
   }

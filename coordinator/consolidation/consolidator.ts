@@ -4,6 +4,7 @@
 //   just before a checkpoint is written:                 consolidator.beforeCheckpoint(weights, manifest)
 //   right after it is written (dir = its directory):     const report = await consolidator.consolidate(store, dir, validation)
 // and its state (the gradual masks) saved with the checkpoint: exportState() / importState().
+import { z } from 'zod';
 import type { ParamManifest } from '../../model/params.ts';
 import type { QuantMode } from '../../model/compress/consolidate.ts';
 import type { PruneScope, SparsityTarget } from '../../model/compress/prune.ts';
@@ -24,6 +25,32 @@ export interface ConsolidationPolicy {
 
 export interface ConsolidatorState {
   prune: PruneScheduleState | null;
+}
+
+const count = z.number().int().nonnegative();
+/** What a checkpoint's `pruning` must look like (PruneSchedule and MaskSet check it against the model). */
+const consolidatorStateSchema = z.object({
+  prune: z
+    .object({
+      target: z.number().min(0).max(1),
+      span: z.number().int().positive(),
+      initial: z.number().min(0).max(1),
+      scope: z.enum(['per-tensor', 'global']),
+      pruneEmbedding: z.boolean(),
+      step: count,
+      masks: z.object({ numParams: count, masks: z.array(z.object({ name: z.string(), size: count, bits: z.string() })) }).nullable(),
+    })
+    .nullable(),
+});
+
+/** A checkpoint's `pruning` field, checked; throws naming the first field that is wrong. */
+export function parseConsolidatorState(saved: unknown): ConsolidatorState {
+  const parsed = consolidatorStateSchema.safeParse(saved);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new Error(`the checkpoint's pruning state is damaged (${issue.path.join('.') || 'pruning'}: ${issue.message})`);
+  }
+  return parsed.data;
 }
 
 export class CheckpointConsolidator {

@@ -91,6 +91,10 @@ export async function startCoordinator(settings: CoordinatorSettings, opts: Star
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(settings.port, settings.host, () => resolve());
+  }).catch(async (e: unknown) => {
+    // A busy port: the run dir is not ours to keep.
+    await run.releaseRunDir();
+    throw e;
   });
   const port = (server.address() as AddressInfo).port;
   const host = settings.host === '0.0.0.0' || settings.host === '::' ? '127.0.0.1' : settings.host;
@@ -112,6 +116,7 @@ export async function startCoordinator(settings: CoordinatorSettings, opts: Star
         await new Promise<void>((resolve) => io.close(() => resolve()));
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));
+        await run.releaseRunDir();
       })();
       return closing;
     },

@@ -41,7 +41,8 @@ export class RunJournal {
 
   /** Saving a round again replaces its directory, so it replaces its record too. */
   recordCheckpoint(round: number, path: string): void {
-    const again = this.checkpoints.findIndex((c) => c.path === path);
+    // The same round saved again replaces its record (the store names that save ckpt-<round>.<n>).
+    const again = this.checkpoints.findIndex((c) => c.path === path || c.round === round);
     if (again >= 0) this.checkpoints.splice(again, 1);
     this.checkpoints.push({ round, path, at: new Date().toISOString() });
   }

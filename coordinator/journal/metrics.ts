@@ -53,6 +53,12 @@ export function createMetrics(opts: CreateMetricsOptions = {}) {
   const lastLoss = new Gauge({ name: 'stlm_train_loss', help: 'Byte-weighted training loss of the last applied round (nats per byte)', registers });
   const validationBpb = new Gauge({ name: 'stlm_validation_bits_per_byte', help: 'Last validation loss in bits per byte', registers });
   const checkpointsTotal = new Counter({ name: 'stlm_checkpoints_total', help: 'Checkpoints written', registers });
+  const checkpointFailuresTotal = new Counter({ name: 'stlm_checkpoint_failures_total', help: 'Checkpoint writes that failed (each is retried)', registers });
+  const checkpointFailuresInARow = new Gauge({
+    name: 'stlm_checkpoint_failures_in_a_row',
+    help: 'Checkpoint writes failed since the last one that landed (0: the last write landed)',
+    registers,
+  });
   const consolidatedSizeRatio = new Gauge({ name: 'stlm_consolidated_size_ratio', help: 'Last consolidated model file size over dense fp32', registers });
   const consolidatedBpbDelta = new Gauge({
     name: 'stlm_consolidated_bpb_delta',
@@ -85,6 +91,8 @@ export function createMetrics(opts: CreateMetricsOptions = {}) {
     lastLoss,
     validationBpb,
     checkpointsTotal,
+    checkpointFailuresTotal,
+    checkpointFailuresInARow,
     consolidatedSizeRatio,
     consolidatedBpbDelta,
     roundPhaseSeconds,

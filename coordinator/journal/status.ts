@@ -1,7 +1,7 @@
 // GET /api/status of a run (the contract in protocol/status.ts), assembled from the parts that hold it.
 import type { StlmConfig } from '../../model/config.ts';
 import type { Dataset } from '../../data/dataset.ts';
-import { STATUS_VERSION, type CoordinatorStatus } from '../../protocol/status.ts';
+import { STATUS_VERSION, type CheckpointWriteStatus, type CoordinatorStatus } from '../../protocol/status.ts';
 import type { CheckpointConsolidator } from '../consolidation/consolidator.ts';
 import type { CoordinatorSettings } from '../settings/settings.ts';
 import type { RunJournal } from './journal.ts';
@@ -22,6 +22,7 @@ export interface RunStatusParts {
   journal: RunJournal;
   consolidator: CheckpointConsolidator;
   consolidationError(): string | null;
+  checkpointWrites?(): CheckpointWriteStatus;
 }
 
 export function runStatus(p: RunStatusParts): CoordinatorStatus {
@@ -43,6 +44,7 @@ export function runStatus(p: RunStatusParts): CoordinatorStatus {
     paused: p.loop.paused,
     peers: p.registry.summaries(),
     ...p.journal.status(),
+    ...(p.checkpointWrites ? { checkpointWrites: p.checkpointWrites() } : {}),
     bytesProcessed: state.bytesProcessed,
     data: p.dataset.stats(),
     consolidation: {

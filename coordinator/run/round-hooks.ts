@@ -15,6 +15,11 @@ import type { RoundDetail } from '../rounds/detail.ts';
 /** A peer whose results keep failing screening is dropped after this many in a row. */
 export const MAX_REJECTIONS_IN_A_ROW = 3;
 
+/** Whether periodic checkpoints go to the background job: to be consolidated, or scored on --eval-tasks. */
+export function checkpointsGoToBackground(settings: OpenedRun['settings']): boolean {
+  return settings.consolidation.atCheckpoints || (settings.evalTasks?.length ?? 0) > 0;
+}
+
 interface RoundLoopParts {
   opened: OpenedRun;
   registry: PeerRegistry<Message>;
@@ -46,9 +51,10 @@ export function roundLoop(p: RoundLoopParts): RoundLoop {
       p.onRound?.(record, detail);
       if (everyN(settings.evalEvery, state.round)) await p.validate();
       if (everyN(settings.checkpointEvery, state.round)) {
-        const path = await p.checkpoints.save('periodic');
-        // The background job consolidates the checkpoint and scores the --eval-tasks on it.
-        if (settings.consolidation.atCheckpoints || (settings.evalTasks?.length ?? 0) > 0) p.background.offer(path);
+        // A failed write is logged, shown and retried by RunCheckpoints; the rounds go on. The background job
+        // consolidates the checkpoint and scores the --eval-tasks on it.
+        const path = await p.checkpoints.periodic();
+        if (path && checkpointsGoToBackground(settings)) p.background.offer(path);
       }
     },
     // Gradual pruning: the schedule steps up where a periodic checkpoint is about to be written (this round's

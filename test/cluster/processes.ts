@@ -18,8 +18,10 @@ export interface Proc {
 
 const running = new Set<Proc>();
 
-export function spawnStlm(args: string[]): Proc {
-  const child = spawn(process.execPath, [STLM, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+/** `prefix`: a command that runs stlm inside it (e.g. `unshare -m ...`, which ends by exec-ing its arguments). */
+export function spawnStlm(args: string[], prefix: string[] = []): Proc {
+  const [command, ...rest] = [...prefix, process.execPath, STLM, ...args];
+  const child = spawn(command!, rest, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
@@ -69,8 +71,8 @@ export interface CoordinatorProc extends Proc {
  * Starts `stlm coordinator --port 0 ...` and resolves once it printed its URL. With `token` null no --token is
  * passed: the coordinator draws one (or, resumed, reads its run's) and the one it printed is used.
  */
-export async function startCoordinatorProcess(args: string[], token: string | null = 'test-token'): Promise<CoordinatorProc> {
-  const p = spawnStlm(['coordinator', '--port', '0', '--host', '127.0.0.1', ...(token === null ? [] : ['--token', token]), ...args]);
+export async function startCoordinatorProcess(args: string[], token: string | null = 'test-token', prefix: string[] = []): Promise<CoordinatorProc> {
+  const p = spawnStlm(['coordinator', '--port', '0', '--host', '127.0.0.1', ...(token === null ? [] : ['--token', token]), ...args], prefix);
   const url = await waitFor('the coordinator URL', () => /STLM_COORDINATOR_URL=(\S+)/.exec(p.output())?.[1], 60_000, p);
   const used = token ?? (await waitFor('the printed join token', () => /peer --url \S+ --token (\S+)/.exec(p.output())?.[1], 10_000, p));
   return {
