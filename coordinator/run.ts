@@ -19,6 +19,7 @@ import type { MasterState } from './optimizer/master-state.ts';
 import type { RoundLoop } from './rounds/round-loop.ts';
 import type { RoundDetail } from './rounds/detail.ts';
 import { validationBitsPerByte } from './run/validation.ts';
+import { startCompressorReference } from './run/compressor-reference.ts';
 
 export interface Run {
   runId: string;
@@ -54,6 +55,7 @@ export async function createRun(
   const { settings, config, runId, dataset, evalModel, state, consolidator, journal } = opened;
   const metrics = createMetrics();
   const validationExamples = () => dataset.validationExamples(settings.validationExamples);
+  const reference = startCompressorReference(opened.trainText, validationExamples(), logger);
   const checkpoints = new RunCheckpoints({
     store: opened.store, journal, consolidator, metrics, logger, validationExamples, manifest: evalModel.manifest,
     snapshot: () => ({
@@ -92,7 +94,7 @@ export async function createRun(
       localSteps: settings.localSteps, iceServers: settings.iceServers, heartbeatMs: HEARTBEAT_MS, innerOptimizer: settings.adamw,
     },
     status: () =>
-      runStatus({ runId, startedAt, settings, config, state, loop, registry, dataset, journal, consolidator, consolidationError: () => checkpoints.consolidationError }),
+      runStatus({ runId, startedAt, settings, config, state, loop, registry, dataset, journal, consolidator, consolidationError: () => checkpoints.consolidationError, compressorReference: () => reference.current() }),
     start() {
       finished = (async () => {
         if (!journal.validated && settings.evalEvery > 0) await validate();

@@ -70,6 +70,22 @@ export interface CoordinatorStatus {
   /** How checkpoints are consolidated, where a gradual schedule has got to, and the latest figures. */
   consolidation: ConsolidationStatus;
   startedAt: string;
+  /** Validation runs after every round that is a multiple of this (0: never); the dashboard counts down to it. */
+  evalEvery: number;
+  /** A checkpoint is written after every round that is a multiple of this (0: only on demand and at exit). */
+  checkpointEvery: number;
+  /** What general-purpose compressors reach on the validation set (the reference lines of the validation
+   * chart); null while the coordinator still computes them in the background, or if that failed. */
+  compressorReference: CompressorReference | null;
+}
+
+/** gzip -9 and brotli -q 11 bits per byte on the validation examples' bytes, given training text first. */
+export interface CompressorReference {
+  gzip: number;
+  brotli: number;
+  /** Training text the compressors saw before the held-out bytes (its last bytes, capped). */
+  contextBytes: number;
+  heldOutBytes: number;
 }
 
 export interface ConsolidationStatus {
@@ -95,6 +111,8 @@ export interface PeerStatus {
   threads: number;
   backendStepMs: Partial<Record<string, number>> | undefined;
   state: 'connecting' | 'syncing' | 'ready' | 'gone';
+  /** How the peer's frames travel: its WebRTC data channel, or relayed over its socket.io connection. */
+  transport: PeerTransport;
   bytesPerSec: number;
   roundsContributed: number;
   bytesContributed: number;
@@ -102,6 +120,8 @@ export interface PeerStatus {
   lastRejection: string | undefined;
   lastSeen: string;
 }
+
+export type PeerTransport = 'webrtc' | 'relay';
 
 /** Where the run is in its data. */
 export interface DataStatus {

@@ -79,9 +79,15 @@ describe('PeerRegistry', () => {
     const [s] = registry.summaries();
     expect(Object.keys(s!).sort()).toEqual([
       'backend', 'backendStepMs', 'bytesContributed', 'bytesPerSec', 'id', 'kind', 'lastRejection', 'lastSeen', 'rejected',
-      'roundsContributed', 'state', 'threads',
+      'roundsContributed', 'state', 'threads', 'transport',
     ]);
-    expect(s).toMatchObject({ id: 'a', backend: 'webgpu', threads: 4, state: 'connecting' });
+    expect(s).toMatchObject({ id: 'a', backend: 'webgpu', threads: 4, state: 'connecting', transport: 'webrtc' });
+  });
+
+  it('reports the transport a peer was added with (the relay names itself)', () => {
+    const registry = new PeerRegistry<string>();
+    registry.add({ id: 'r', kind: 'browser', backend: 'wasm', transport: 'relay', link: { send() {}, close() {} } });
+    expect(registry.summaries()[0]!.transport).toBe('relay');
   });
 
   it('hands out entries that do not compile when written', () => {

@@ -3,7 +3,7 @@
 // counter update is one of its methods, and the entries it hands out are read-only.
 import type { ErrorCode } from '../../protocol/errors.ts';
 
-import type { PeerStatus } from '../../protocol/status.ts';
+import type { PeerStatus, PeerTransport } from '../../protocol/status.ts';
 
 /** connecting (joined, data channel not open) → syncing (open, model sent) → ready (holds a model) → gone. */
 export type PeerState = PeerStatus['state'];
@@ -25,6 +25,8 @@ export interface PeerEntry<M> {
   /** A tab's backend check: training step milliseconds per backend it ran. */
   readonly backendStepMs: Readonly<Partial<Record<string, number>>> | undefined;
   readonly state: PeerState;
+  /** How its frames travel (a data channel, or relayed over its socket). */
+  readonly transport: PeerTransport;
   readonly joinedAt: number;
   readonly lastSeen: number;
   readonly link: PeerLink<M>;
@@ -55,6 +57,8 @@ export interface NewPeer<M> {
   backend: string;
   threads?: number;
   backendStepMs?: Partial<Record<string, number>>;
+  /** Default 'webrtc'. */
+  transport?: PeerTransport;
   link: PeerLink<M>;
 }
 
@@ -73,6 +77,7 @@ export class PeerRegistry<M> {
       threads: init.threads ?? 1,
       backendStepMs: init.backendStepMs,
       state: 'connecting',
+      transport: init.transport ?? 'webrtc',
       joinedAt: now,
       lastSeen: now,
       link: init.link,
@@ -212,6 +217,7 @@ export class PeerRegistry<M> {
       threads: p.threads,
       backendStepMs: p.backendStepMs,
       state: p.state,
+      transport: p.transport,
       bytesPerSec: Math.round(p.bytesPerSec),
       roundsContributed: p.roundsContributed,
       bytesContributed: p.bytesContributed,

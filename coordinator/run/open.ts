@@ -8,6 +8,7 @@ import { StlmModel } from '../../model/stlm.ts';
 import { parsePruneSchedule } from '../../model/compress/schedule.ts';
 import { loadCorpus } from '../../data/corpus.ts';
 import { Dataset } from '../../data/dataset.ts';
+import { splitCorpus } from '../../data/split.ts';
 import { CheckpointStore } from '../checkpoints/store.ts';
 import { saveRunTokens } from '../checkpoints/run-tokens.ts';
 import { CheckpointConsolidator, type ConsolidatorState } from '../consolidation/consolidator.ts';
@@ -27,6 +28,8 @@ export interface OpenedRun {
   state: MasterState;
   consolidator: CheckpointConsolidator;
   journal: RunJournal;
+  /** The corpus before the held-out cut (the compressor reference's context). */
+  trainText: Uint8Array;
 }
 
 export async function openRun(given: CoordinatorSettings, logger: Logger): Promise<OpenedRun> {
@@ -69,5 +72,6 @@ export async function openRun(given: CoordinatorSettings, logger: Logger): Promi
     dataset.importCursor(ck.dataCursor);
     logger.info({ round: state.round, version: state.version, path: ck.path }, 'resumed from checkpoint');
   }
-  return { settings, config, runId: ck ? ck.runId : settings.runId, store, dataset, evalModel, state, consolidator, journal };
+  const trainText = splitCorpus(corpus.bytes, settings.validationFraction).train;
+  return { settings, config, runId: ck ? ck.runId : settings.runId, store, dataset, evalModel, state, consolidator, journal, trainText };
 }
