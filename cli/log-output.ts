@@ -2,7 +2,6 @@
 // line) under one redrawn progress line; pino's JSON goes to --log-file. Without a terminal, or with
 // --log-json, the JSON goes to stdout (and to --log-file too), as log collectors and the end-to-end tests
 // expect.
-import { createWriteStream } from 'node:fs';
 import pino, { type Logger } from 'pino';
 
 export interface LogOutputOptions {
@@ -41,7 +40,8 @@ const META = new Set(['level', 'time', 'pid', 'hostname', 'name', 'msg', 'v']);
 export function createCliLog(opts: LogOutputOptions): CliLog {
   const out = opts.out ?? process.stdout;
   const human = !opts.json && out.isTTY === true;
-  const file = opts.logFile ? createWriteStream(opts.logFile, { flags: 'a' }) : undefined;
+  // Synchronous, so the last lines before process.exit are in the file.
+  const file = opts.logFile ? pino.destination({ dest: opts.logFile, sync: true, mkdir: true }) : undefined;
   if (!human) {
     const streams: pino.StreamEntry[] = [{ level: opts.level as pino.Level, stream: pino.destination(1) }];
     if (file) streams.push({ level: opts.level as pino.Level, stream: file });

@@ -45,7 +45,7 @@ describe.runIf(chromiumAvailable())('dashboard and phone-friendly peer page', ()
     const s = await waitFor('two peers contributing, two validations and the compressor reference', async () => {
       const st = await coord.status();
       return st.peers.length === 2 && st.peers.every((p) => p.roundsContributed >= 2) && st.validation.length >= 2 && st.compressorReference ? st : undefined;
-    }, 240_000).catch((e: Error) => { throw new Error(e.message + logs()); });
+    }, 400_000).catch((e: Error) => { throw new Error(e.message + logs()); });
     expect(s.peers.map((p) => p.transport)).toEqual(['webrtc', 'webrtc']);
     const ref = s.compressorReference!;
     // The tiny model after a few rounds is far from the compressors; they are real figures of English text.
@@ -66,7 +66,7 @@ describe.runIf(chromiumAvailable())('dashboard and phone-friendly peer page', ()
     expect(await dash.locator('#next-checkpoint').textContent()).toMatch(/^in [1-5] rounds?/);
     expect(await dash.locator('#reference').textContent()).toBe(`${ref.gzip.toFixed(2)} / ${ref.brotli.toFixed(2)}`);
     // The validation chart has three series: validation and the two reference lines.
-    expect(await dash.locator('#bpb-chart .u-legend .u-series').count()).toBe(4);
+    expect(await dash.locator('#bpb-chart .u-legend').textContent()).toMatch(/validation bpb.*gzip -9.*brotli -q 11/);
 
     const qr = await dash.evaluate(() => {
       const c = document.getElementById('join-qr') as HTMLCanvasElement;
@@ -88,7 +88,7 @@ describe.runIf(chromiumAvailable())('dashboard and phone-friendly peer page', ()
     expect(await bare.locator('#join-qr').isHidden()).toBe(true);
     await bare.close();
     await dash.close();
-  });
+  }, 420_000);
 
   it('a hidden tab leaves cleanly, says so, and joins again when shown', async () => {
     const firstId = await tab.evaluate(() => document.body.dataset.peerId);
@@ -103,7 +103,7 @@ describe.runIf(chromiumAvailable())('dashboard and phone-friendly peer page', ()
     expect(await tab.locator('#notice').textContent()).toMatch(/Training paused: this tab was hidden/);
     expect(await tab.locator('#problem').isHidden()).toBe(true);
     // A clean leave, not a timeout: the coordinator logged the tab's own reason.
-    expect(coord.output()).toMatch(/tab hidden/);
+    expect(coord.output(), logs()).toMatch(/"reason":"tab hidden","msg":"peer left"/);
 
     await tab.evaluate(() => {
       delete (document as unknown as Record<string, unknown>).visibilityState;
@@ -112,6 +112,6 @@ describe.runIf(chromiumAvailable())('dashboard and phone-friendly peer page', ()
     await waitFor('the tab back in the run', async () => {
       const st = await coord.status();
       return st.peers.some((p) => p.kind === 'browser' && p.id !== firstId && p.roundsContributed >= 1) ? st : undefined;
-    }, 60_000).catch((e: Error) => { throw new Error(e.message + logs()); });
-  });
+    }, 120_000).catch((e: Error) => { throw new Error(e.message + logs()); });
+  }, 200_000);
 });

@@ -36,6 +36,8 @@ export interface ConnectOptions {
   timeoutMs?: number;
   /** Overrides the protocol version sent (tests of the coordinator's refusal only). */
   protocolVersion?: number;
+  /** Extra socket.io-client options (Node over https: the trusted certificate, see peer/node/tls-trust.ts). */
+  socketOptions?: Record<string, unknown>;
 }
 
 export interface CoordinatorConnection {
@@ -58,7 +60,7 @@ export class ConnectError extends Error {
 export function connectToCoordinator(opts: ConnectOptions): Promise<CoordinatorConnection> {
   const timeoutMs = opts.timeoutMs ?? 30_000;
   return new Promise<CoordinatorConnection>((resolve, reject) => {
-    const socket = opts.io(opts.url, { transports: ['websocket'], reconnection: false, forceNew: true });
+    const socket = opts.io(opts.url, { ...opts.socketOptions, transports: ['websocket'], reconnection: false, forceNew: true });
     let peer: SimplePeer.Instance | undefined;
     let connection: CoordinatorConnection | undefined;
     let closeReason: ((r: string) => void) | undefined;

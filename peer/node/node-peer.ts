@@ -14,6 +14,7 @@ import { setupBackend, type BackendName } from '../../model/backend.ts';
 import { ThreadedModel } from '../core/threaded-model.ts';
 import type { SpawnTrainWorker } from '../core/train-worker-protocol.ts';
 import { spawnNodeTrainWorker } from './node-train-worker.ts';
+import { probeCoordinatorTls, TlsTrustError, type TlsTrustOptions } from './tls-trust.ts';
 
 export interface NodePeerOptions {
   url: string;
@@ -32,6 +33,8 @@ export interface NodePeerOptions {
   maxAttempts?: number;
   /** Overrides the protocol version sent in join (tests only). */
   protocolVersion?: number;
+  /** How to trust an https coordinator's certificate (a pinned fingerprint or a CA file). */
+  tls?: TlsTrustOptions;
 }
 
 export interface NodePeerHandle {
@@ -44,8 +47,9 @@ export interface NodePeerHandle {
 export interface NodePeerEnd {
   /** The last reason the session ended or a join failed. */
   reason: string;
-  /** Set when a refusal that retrying cannot fix stopped the peer (the CLI exits with 2). */
-  fatalCode?: FatalCode;
+  /** Set when a refusal that retrying cannot fix stopped the peer (the CLI exits with 2); ERR_TLS: the
+   *  coordinator's certificate is not the trusted one. */
+  fatalCode?: FatalCode | 'ERR_TLS';
 }
 
 /** Refusals that retrying cannot fix: the user must change the command. */
@@ -72,7 +76,9 @@ export function startNodePeer(opts: NodePeerOptions): NodePeerHandle {
     let lastReason = 'stopped';
     while (!stopped) {
       try {
+        const socketOptions = await probeCoordinatorTls(opts.url, opts.tls ?? {});
         const conn = await connectToCoordinator({
+          socketOptions,
           url: opts.url,
           token: opts.token,
           peerKind: 'node',
@@ -99,6 +105,11 @@ export function startNodePeer(opts: NodePeerOptions): NodePeerHandle {
         current = undefined;
         log.warn({ reason: lastReason }, 'disconnected from the coordinator');
       } catch (e) {
+        if (e instanceof TlsTrustError) {
+          log.error({ code: 'ERR_TLS' }, e.message);
+          stopped = true;
+          return { reason: `ERR_TLS: ${e.message}`, fatalCode: 'ERR_TLS' };
+        }
         const code = e instanceof ConnectError ? e.code : undefined;
         const message = e instanceof Error ? e.message : String(e);
         lastReason = `${code ?? 'ERR'}: ${message}`;
