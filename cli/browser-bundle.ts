@@ -1,6 +1,9 @@
-// `stlm coordinator` serves dist/browser/: it builds that bundle first when it is missing or older than any
-// of its sources, so a coordinator started without `npm start` serves current pages, not "bundle missing".
-import { execFileSync } from 'node:child_process';
+// `stlm coordinator` serves dist/browser/: it builds that bundle when it is missing or older than any of its
+// sources, so a coordinator started without `npm start` serves current pages, not "bundle missing". The build
+// runs beside the starting coordinator (a minute on a busy 2-core machine): peers can join meanwhile, and
+// scripts/build-browser.mjs swaps the new bundle in at once when it is done.
+import { spawn } from 'node:child_process';
+import type { Logger } from 'pino';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,10 +34,27 @@ export function bundleStaleReason(dist: string, sources: string[]): string | und
   return newestMtime(sources) > built ? 'its sources changed since it was built' : undefined;
 }
 
-/** Builds dist/browser when stale; returns what it did, for one line of output. */
-export function ensureBrowserBundle(say: (line: string) => void): void {
+/** Messages a person at the terminal sees (cli/coordinator.ts's HUMAN_INFO). */
+export const BUNDLE_MESSAGES = ['browser bundle: building it in the background', 'browser bundle: built'];
+
+/** Starts building dist/browser when it is stale; settles when that build has ended (or at once). */
+export function ensureBrowserBundle(logger: Logger): Promise<void> {
   const reason = bundleStaleReason(path.join(ROOT, 'dist/browser'), SOURCES.map((s) => path.join(ROOT, s)));
-  if (!reason) return;
-  say(`building the browser bundle (${reason})…`);
-  execFileSync(process.execPath, [path.join(ROOT, 'scripts/build-browser.mjs')], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+  if (!reason) return Promise.resolve();
+  logger.info({ reason }, BUNDLE_MESSAGES[0]);
+  const started = Date.now();
+  const child = spawn(process.execPath, [path.join(ROOT, 'scripts/build-browser.mjs')], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+  let errors = '';
+  child.stderr.on('data', (d: Buffer) => (errors += d.toString()));
+  return new Promise((resolve) => {
+    child.once('error', (e) => {
+      logger.error({ err: e.message }, 'browser bundle: cannot build it (run npm run build:browser)');
+      resolve();
+    });
+    child.once('exit', (code) => {
+      if (code === 0) logger.info({ seconds: Math.round((Date.now() - started) / 1000) }, BUNDLE_MESSAGES[1]);
+      else logger.error({ exitCode: code, stderr: errors.trim().slice(-500) }, 'browser bundle: the build failed (run npm run build:browser)');
+      resolve();
+    });
+  });
 }

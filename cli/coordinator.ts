@@ -4,11 +4,12 @@ import type { Command } from 'commander';
 import { DEFAULT_PRESET, PRESET_NAMES } from '../model/config.ts';
 import { createCliLog } from './log-output.ts';
 import { bannerText, lanUrls, progressText, terminalQr } from './coordinator-banner.ts';
-import { ensureBrowserBundle } from './browser-bundle.ts';
+import { BUNDLE_MESSAGES, ensureBrowserBundle } from './browser-bundle.ts';
 
 /** Info events a person at the terminal sees as a line (the rest, one per round, go to --log-file). */
 const HUMAN_INFO = ['validation', 'checkpoint written', 'peer joined; connecting WebRTC', 'peer left', 'peer socket closed',
-  'resumed from checkpoint', 'compressor reference on the validation set', 'stopping: writing a checkpoint', 'max rounds reached'];
+  'resumed from checkpoint', 'compressor reference on the validation set', 'stopping: writing a checkpoint', 'max rounds reached',
+  ...BUNDLE_MESSAGES];
 
 export function register(program: Command): void {
   program
@@ -66,7 +67,7 @@ export function register(program: Command): void {
       let certificate: Awaited<ReturnType<typeof tlsModule.runDirCertificate>> | undefined;
       try {
         settings = loadSettings({ configFile: opts.config, overrides: cliOverrides(opts) });
-        ensureBrowserBundle((line) => process.stderr.write(`stlm coordinator: ${line}\n`));
+        void ensureBrowserBundle(logger);
         certificate = await coordinatorCertificate(opts, settings.runDir, tlsModule);
         coordinator = await startCoordinator(settings, { logger, tls: certificate });
       } catch (e) {
