@@ -70,7 +70,7 @@ describe('coordinator --https', () => {
     expect(malformed.output()).toMatch(/expected the 64 hex digits/);
     // None of them got as far as joining.
     expect((await status()).peers.filter((p) => p.state !== 'gone').length).toBeLessThanOrEqual(1);
-  });
+  }, 300_000);
 
   it('a Node peer trusting the certificate file as its CA joins too', async () => {
     const peer = startPeerProcess(url, 'tls-token', ['--ca', path.join(runDir, 'tls/cert.pem')]);

@@ -61,8 +61,9 @@ export async function probeCoordinatorTls(url: string, trust: TlsTrustOptions, t
     return { ca: pem, rejectUnauthorized: true, checkServerIdentity: (_h, c) => (c.fingerprint256 === pinned ? undefined : new TlsTrustError('certificate fingerprint changed')) };
   }
   if (authorizationError) {
+    const why = /SELF_SIGNED/.test(authorizationError) ? `self-signed, ${authorizationError}` : authorizationError;
     throw new TlsTrustError(
-      `the coordinator's certificate at ${u.host} is not trusted (${authorizationError}): pass --fingerprint with the SHA-256 ` +
+      `the coordinator's certificate at ${u.host} is not trusted (${why}): pass --fingerprint with the SHA-256 ` +
         `fingerprint the coordinator printed${ca ? '' : ', or --ca with its certificate file'}`,
     );
   }
