@@ -48,7 +48,7 @@ export function bannerText(f: BannerFacts): string {
   ];
   if (f.fingerprint) {
     lines.push(
-      `  certificate:        self-signed or given (${f.certSource}), SHA-256 ${f.fingerprint}`,
+      `  certificate:        ${certOrigin(f.certSource)}, SHA-256 ${f.fingerprint}`,
       '                      a browser warns once about it: check this fingerprint, then accept to continue',
     );
   } else if (lan.length > 0) {
@@ -58,6 +58,12 @@ export function bannerText(f: BannerFacts): string {
     if (lan.length === 0) lines.push('  (listening on all interfaces: from another device use this machine\'s address instead of 127.0.0.1)');
   }
   return `${lines.join('\n')}\n\n`;
+}
+
+function certOrigin(source: string | undefined): string {
+  if (source === 'generated') return 'self-signed, made now and kept in the run dir';
+  if (source === 'run dir') return 'self-signed, from the run dir';
+  return `from ${source}`;
 }
 
 /** The join link as a QR code drawn with block characters, for a phone's camera (terminals only). */
