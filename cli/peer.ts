@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { availableParallelism } from 'node:os';
 import { formatStatsLine } from '../peer/core/peer-stats.ts';
 import { createCliLog } from './log-output.ts';
+import { bitsPerByteFromNats } from '../common/units.ts';
 
 /** Info events a person at the terminal sees as a line. */
 const HUMAN_INFO = ['connected to the coordinator', 'peer stopped'];
@@ -48,7 +49,7 @@ export function register(program: Command): void {
           } else if (s.state === 'ready' && Date.now() - lastLog > 5_000) {
             // Without a terminal, a log line every few seconds instead of a redrawn line.
             lastLog = Date.now();
-            logger.info({ round: s.round, loss: s.loss, bytesPerSec: Math.round(s.bytesPerSec), version: s.modelVersion }, 'progress');
+            logger.info({ round: s.round, loss: s.loss, bpb: bitsPerByteFromNats(s.loss), bytesPerSec: Math.round(s.bytesPerSec), version: s.modelVersion }, 'progress');
           }
         },
       });

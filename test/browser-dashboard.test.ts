@@ -80,6 +80,8 @@ describe.runIf(chromiumAvailable())('dashboard and phone-friendly peer page', ()
     await dash.waitForTimeout(1200);
     await dash.screenshot({ path: path.join(ARTIFACTS, 'dashboard-insights.png'), fullPage: true });
     await tab.screenshot({ path: path.join(ARTIFACTS, 'peer-page-390.png'), fullPage: true });
+    // The peer page's dashboard link carries the token on, so the dashboard it opens shows the code.
+    expect(await tab.locator('#dashboard-link').getAttribute('href')).toBe(`/dashboard?token=${coord.token}`);
 
     // Without the token in its link the dashboard draws no code and says where to find it.
     const bare = await browser.newPage();

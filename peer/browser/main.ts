@@ -21,6 +21,8 @@ const WORKER_URL = new URL('./peer-worker.js', import.meta.url);
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 
 const joinButton = $<HTMLButtonElement>('join');
+// The dashboard draws the join link as a QR code when it has the token: pass it on.
+if (token) $<HTMLAnchorElement>('dashboard-link').href = `/dashboard?token=${encodeURIComponent(token)}`;
 const leaveButton = $<HTMLButtonElement>('leave');
 
 interface ReadyEngine {
