@@ -61,7 +61,7 @@ function renderProgress(s: CoordinatorStatus): void {
   speedChart.setData(points.map((p) => p.minutes), [points.map((p) => p.bytesPerSec)]);
   const ref = s.compressorReference;
   $('reference').textContent = ref ? `${ref.gzip.toFixed(2)} / ${ref.brotli.toFixed(2)}` : 'computing…';
-  $('reference').title = ref ? `after ${formatBytes(ref.contextBytes)} of training text, on ${formatBytes(ref.heldOutBytes)} of validation text` : '';
+  if (ref) $('reference-note').textContent = `(gzip and brotli for reference, given the last ${formatBytes(ref.contextBytes)} of training text)`;
   const roundMs = msPerRound(s.recentLoss.slice(-10));
   $('next-validation').textContent = countdown(s.round, s.evalEvery, roundMs);
   $('next-checkpoint').textContent = countdown(s.round, s.checkpointEvery, roundMs);
