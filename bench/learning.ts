@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { loadCorpus } from '../data/corpus.ts';
 import { splitCorpus } from '../data/split.ts';
 import { DEFAULT_PRESET, type PresetName } from '../model/config.ts';
-import { compressorBpb } from './compressors.ts';
+import { compressorBpb } from '../data/compressors.ts';
 
 const { values: a } = parseArgs({
   options: {

@@ -1,8 +1,15 @@
 // `stlm coordinator`: starts the coordinator (HTTP + socket.io + WebRTC + round loop) and prints how to join.
 // `npm start` runs it with the defaults: the embedded nlp-corpus, the small preset, port 8080.
 import type { Command } from 'commander';
-import pino from 'pino';
 import { DEFAULT_PRESET, PRESET_NAMES } from '../model/config.ts';
+import { createCliLog } from './log-output.ts';
+import { bannerText, lanUrls, progressText, terminalQr } from './coordinator-banner.ts';
+import { BUNDLE_MESSAGES, ensureBrowserBundle } from './browser-bundle.ts';
+
+/** Info events a person at the terminal sees as a line (the rest, one per round, go to --log-file). */
+const HUMAN_INFO = ['validation', 'checkpoint written', 'peer joined; connecting WebRTC', 'peer left', 'peer socket closed',
+  'resumed from checkpoint', 'compressor reference on the validation set', 'stopping: writing a checkpoint', 'max rounds reached',
+  ...BUNDLE_MESSAGES];
 
 export function register(program: Command): void {
   program
@@ -46,37 +53,48 @@ export function register(program: Command): void {
     .option('--no-consolidate', 'do not consolidate each periodic checkpoint (the admin action still can)')
     .option('--eval-tasks <files...>', 'score these multiple-choice task files (ARC, WinoGrande, HellaSwag, BLiMP JSONL) at each checkpoint, dense and consolidated')
     .option('--seed <n>', 'seed for the model init and the data order', toInt)
+    .option('--https', 'serve https and wss with a self-signed certificate made at first start and kept in the run dir (devices other than this machine get a secure context: WebGPU, wasm threads)')
+    .option('--cert <file>', 'with --https: this PEM certificate instead of a self-signed one')
+    .option('--key <file>', 'with --https: the PEM private key of --cert')
     .option('--log-level <level>', 'pino log level', 'info')
+    .option('--log-json', 'pino JSON lines on stdout even at a terminal')
+    .option('--log-file <file>', 'append pino JSON lines to this file')
     .action(async (opts: CoordinatorCliOptions) => {
-      const [{ loadSettings }, { startCoordinator }] = await Promise.all([
+      const [{ loadSettings }, { startCoordinator }, tlsModule] = await Promise.all([
         import('../coordinator/settings/settings.ts'),
         import('../coordinator/http/server.ts'),
+        import('../coordinator/http/tls.ts'),
       ]);
-      const logger = pino({ name: 'coordinator', level: opts.logLevel }, pino.destination(2));
+      const log = createCliLog({ name: 'coordinator', level: opts.logLevel, json: opts.logJson, logFile: opts.logFile, humanInfo: HUMAN_INFO });
+      const logger = log.logger;
       let coordinator: Awaited<ReturnType<typeof startCoordinator>>;
       let settings: ReturnType<typeof loadSettings>;
+      let certificate: Awaited<ReturnType<typeof tlsModule.runDirCertificate>> | undefined;
       try {
         settings = loadSettings({ configFile: opts.config, overrides: cliOverrides(opts) });
-        coordinator = await startCoordinator(settings, { logger });
+        void ensureBrowserBundle(logger);
+        certificate = await coordinatorCertificate(opts, settings.runDir, tlsModule);
+        coordinator = await startCoordinator(settings, { logger, tls: certificate });
       } catch (e) {
         // Bad settings, a busy port, a missing corpus or checkpoint: one clear line, no stack trace.
         process.stderr.write(`stlm coordinator: ${(e as Error).message}\n`);
         process.exit(2);
       }
-      const token = encodeURIComponent(settings.token);
       // Machine-readable first (tests read it), then the human instructions.
       process.stdout.write(`STLM_COORDINATOR_URL=${coordinator.url}\n`);
-      process.stdout.write(
-        `\nstlm coordinator: run ${coordinator.run.runId}, preset ${settings.preset}, ${coordinator.run.state.numParams} parameters\n` +
-          `  open in a browser:  ${coordinator.url}/?token=${token}\n` +
-          `  join a Node peer:   node bin/stlm.mjs peer --url ${coordinator.url} --token ${settings.token}\n` +
-          `  dashboard:          ${coordinator.url}/dashboard   (admin token: ${settings.adminToken})\n` +
-          `  status:             ${coordinator.url}/api/status   metrics: ${coordinator.url}/metrics\n` +
-          `  checkpoints:        ${settings.runDir}\n` +
-          (settings.host === '0.0.0.0' || settings.host === '::'
-            ? `  (listening on all interfaces: from another device use this machine's address instead of 127.0.0.1)\n\n`
-            : '\n'),
-      );
+      if (certificate) process.stdout.write(`STLM_CERT_FINGERPRINT=${certificate.fingerprint}\n`);
+      const facts = {
+        url: coordinator.url, runId: coordinator.run.runId, preset: settings.preset, numParams: coordinator.run.state.numParams,
+        token: settings.token, adminToken: settings.adminToken, runDir: settings.runDir, host: settings.host, port: coordinator.port,
+        fingerprint: certificate?.fingerprint, certSource: certificate?.source,
+      };
+      process.stdout.write(bannerText(facts));
+      if (log.human) {
+        const joinUrl = `${lanUrls(facts)[0] ?? coordinator.url}/?token=${encodeURIComponent(settings.token)}`;
+        process.stdout.write(`  scan to join from a phone (${joinUrl}):\n${await terminalQr(joinUrl)}\n`);
+        const draw = setInterval(() => log.progress(progressText(coordinator.run.status())), 1000);
+        draw.unref();
+      }
       let stopping = false;
       const shutdown = async (signal: string) => {
         if (stopping) return;
@@ -89,6 +107,7 @@ export function register(program: Command): void {
           logger.error({ err: e }, 'checkpoint on shutdown failed');
         }
         await coordinator.close();
+        log.finish();
         process.exit(0);
       };
       process.once('SIGINT', () => void shutdown('SIGINT'));
@@ -143,6 +162,23 @@ interface CoordinatorCliOptions {
   /** commander's --no-relay: false when given, true otherwise. */
   relay: boolean;
   logLevel: string;
+  logJson?: boolean;
+  logFile?: string;
+  https?: boolean;
+  cert?: string;
+  key?: string;
+}
+
+type TlsModule = typeof import('../coordinator/http/tls.ts');
+
+/** --https: the given certificate, or the run dir's self-signed one; nothing without --https. */
+async function coordinatorCertificate(o: CoordinatorCliOptions, runDir: string, tls: TlsModule) {
+  if ((o.cert || o.key) && !(o.cert && o.key)) throw new Error('--cert and --key go together');
+  if (!o.https) {
+    if (o.cert) throw new Error('--cert/--key need --https');
+    return undefined;
+  }
+  return o.cert && o.key ? tls.loadCertificate(o.cert, o.key) : tls.runDirCertificate(runDir);
 }
 
 /** Only the flags actually given override the config file and the defaults. */

@@ -1,9 +1,13 @@
 // `stlm peer --url URL --token TOKEN`: joins a coordinator as a Node peer and trains until stopped.
 import type { Command } from 'commander';
 import { availableParallelism } from 'node:os';
-import pino from 'pino';
 import { formatStatsLine } from '../peer/core/peer-stats.ts';
 import { TRANSPORT_CHOICES, type TransportChoice } from '../peer/core/connect.ts';
+import { createCliLog } from './log-output.ts';
+import { bitsPerByteFromNats } from '../common/units.ts';
+
+/** Info events a person at the terminal sees as a line. */
+const HUMAN_INFO = ['connected to the coordinator', 'peer stopped'];
 
 export function register(program: Command): void {
   program
@@ -18,11 +22,16 @@ export function register(program: Command): void {
     .option('--max-model-mb <n>', 'memory this peer gives the model; a larger one is refused (default: half of this machine\'s, at most 4096)', toPositiveInt)
     .option('--protocol-version <n>', 'protocol version to announce (testing the coordinator only)', toInt)
     .option('--no-progress', 'no live progress line, even on a terminal')
+    .option('--fingerprint <sha256>', 'https coordinator: trust only the certificate with this SHA-256 fingerprint (the coordinator prints it)')
+    .option('--ca <file>', 'https coordinator: trust certificates signed by this PEM CA (or this certificate itself)')
     .option('--log-level <level>', 'pino log level: fatal | error | warn | info | debug', 'info')
+    .option('--log-json', 'pino JSON lines on stdout even at a terminal')
+    .option('--log-file <file>', 'append pino JSON lines to this file')
     .action(async (opts: PeerCliOptions) => {
       const { startNodePeer } = await import('../peer/node/node-peer.ts');
-      const logger = pino({ name: 'peer', level: opts.logLevel }, pino.destination(2));
-      const tty = opts.progress && process.stderr.isTTY;
+      const log = createCliLog({ name: 'peer', level: opts.logLevel, json: opts.logJson, logFile: opts.logFile, humanInfo: HUMAN_INFO });
+      const logger = log.logger;
+      const tty = opts.progress && log.human;
       let lastLog = 0;
       let lastDraw = 0;
       const handle = startNodePeer({
@@ -35,16 +44,17 @@ export function register(program: Command): void {
         maxModelBytes: opts.maxModelMb === undefined ? undefined : opts.maxModelMb * 1024 * 1024,
         protocolVersion: opts.protocolVersion,
         transport: opts.transport,
+        tls: { fingerprint: opts.fingerprint, caFile: opts.ca },
         onStats: (s) => {
           if (tty) {
             // At most ten redraws a second: the tiny preset finishes rounds in milliseconds.
             if (Date.now() - lastDraw < 100 && s.state !== 'closed') return;
             lastDraw = Date.now();
-            process.stderr.write(`\r\x1b[2K${formatStatsLine(s)}`);
+            log.progress(formatStatsLine(s));
           } else if (s.state === 'ready' && Date.now() - lastLog > 5_000) {
             // Without a terminal, a log line every few seconds instead of a redrawn line.
             lastLog = Date.now();
-            logger.info({ round: s.round, loss: s.loss, bytesPerSec: Math.round(s.bytesPerSec), version: s.modelVersion }, 'progress');
+            logger.info({ round: s.round, loss: s.loss, bpb: bitsPerByteFromNats(s.loss), bytesPerSec: Math.round(s.bytesPerSec), version: s.modelVersion }, 'progress');
           }
         },
       });
@@ -56,8 +66,8 @@ export function register(program: Command): void {
       process.once('SIGINT', shutdown);
       process.once('SIGTERM', shutdown);
       const end = await handle.done;
-      if (tty) process.stderr.write('\n');
       logger.info({ reason: end.reason }, 'peer stopped');
+      log.finish();
       process.exit(end.fatalCode ? 2 : 0);
     });
 }
@@ -73,6 +83,10 @@ interface PeerCliOptions {
   transport: TransportChoice;
   progress: boolean;
   logLevel: string;
+  logJson?: boolean;
+  logFile?: string;
+  fingerprint?: string;
+  ca?: string;
 }
 
 function toInt(v: string): number {

@@ -20,6 +20,7 @@ import type { RoundLoop } from './rounds/round-loop.ts';
 import type { RoundDetail } from './rounds/detail.ts';
 import { validationBitsPerByte } from './run/validation.ts';
 import { CheckpointTaskEval, loadTaskFiles } from './evaluation/task-eval.ts';
+import { startCompressorReference } from './run/compressor-reference.ts';
 
 export interface Run {
   runId: string;
@@ -66,6 +67,7 @@ export async function createRun(
   const { settings, config, runId, dataset, evalModel, state, consolidator, journal } = opened;
   const metrics = createMetrics();
   const validationExamples = () => dataset.validationExamples(settings.validationExamples);
+  const reference = startCompressorReference(opened.trainText, validationExamples(), logger);
   const checkpoints = new RunCheckpoints({
     store: opened.store, journal, consolidator, metrics, logger, validationExamples, manifest: evalModel.manifest,
     lock: opened.lock, runDirError: opened.runDirError,
@@ -117,7 +119,7 @@ export async function createRun(
     },
     status: () => ({
       ...runStatus({ runId, startedAt, settings, config, state, loop, registry, dataset, journal, consolidator, consolidationError: () => checkpoints.consolidationError,
-        checkpointWrites: () => checkpoints.status() }),
+        checkpointWrites: () => checkpoints.status(), compressorReference: () => reference.current() }),
       ...(taskEval ? { tasks: taskEval.status() } : {}),
     }),
     start() {

@@ -23,11 +23,18 @@ function cells(tr: HTMLTableRowElement, values: string[]): HTMLTableRowElement {
   return tr;
 }
 
-export function peerRow(p: Peer): HTMLTableRowElement {
+/** A peer's row; `share` is its part of the bytes the connected peers contributed. */
+export function peerRow(p: Peer, share: number): HTMLTableRowElement {
   const tr = document.createElement('tr');
   tr.dataset.peer = p.id;
   tr.dataset.kind = p.kind;
-  return cells(tr, [p.id, p.kind, p.threads > 1 ? `${p.backend} ×${p.threads}` : p.backend, p.state, `${formatBytes(p.bytesPerSec)}/s`, String(p.roundsContributed), ago(p.lastSeen)]);
+  // A coordinator older than the transport field had only data channels.
+  const transport = p.transport ?? 'webrtc';
+  tr.dataset.transport = transport;
+  return cells(tr, [
+    p.id, p.kind, p.threads > 1 ? `${p.backend} ×${p.threads}` : p.backend, p.state, transport, `${formatBytes(p.bytesPerSec)}/s`,
+    `${Math.round(share * 100)}%`, String(p.roundsContributed), ago(p.lastSeen),
+  ]);
 }
 
 /** Consolidation figures may sit on the checkpoint or in a nested `consolidation` object. */

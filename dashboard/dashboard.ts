@@ -4,11 +4,21 @@ import { fetchStatus, type CoordinatorStatus } from '../ui/status-client.ts';
 import { LineChart } from '../ui/line-chart.ts';
 import { checkpointRow, describeCheckpointWrites, describeConsolidation, formatBytes, peerRow, renderTiming } from './dashboard-view.ts';
 import { renderTasks } from './tasks-view.ts';
+import { countdown, msPerRound, peerShares, swarmThroughput } from './insights.ts';
+import { showJoinQr } from './join-qr.ts';
+import { bitsPerByteFromNats } from '../common/units.ts';
 
 const $ = (id: string) => document.getElementById(id) as HTMLElement;
-const adminToken = new URLSearchParams(location.search).get('admin') ?? '';
-const lossChart = new LineChart($('loss-chart'), 'round', [{ label: 'training loss', color: '#2563eb' }]);
-const bpbChart = new LineChart($('bpb-chart'), 'round', [{ label: 'validation bpb', color: '#dc2626' }]);
+const query = new URLSearchParams(location.search);
+const adminToken = query.get('admin') ?? '';
+const lossChart = new LineChart($('loss-chart'), 'round', [{ label: 'training loss (bpb)', color: '#2563eb' }]);
+const bpbChart = new LineChart($('bpb-chart'), 'round', [
+  { label: 'validation bpb', color: '#dc2626' },
+  { label: 'gzip -9', color: '#64748b', dash: [6, 4] },
+  { label: 'brotli -q 11', color: '#0f766e', dash: [2, 3] },
+]);
+const MINUTE_TICKS = [0.1, 0.25, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 240, 600, 1440];
+const speedChart = new LineChart($('speed-chart'), 'minutes', [{ label: 'swarm bytes/s', color: '#7c3aed' }], 180, MINUTE_TICKS);
 let sampledAtRound = -1;
 
 function render(s: CoordinatorStatus): void {
@@ -20,16 +30,23 @@ function render(s: CoordinatorStatus): void {
   $('peer-count').textContent = String(s.peers.length);
   $('bytes').textContent = formatBytes(s.bytesProcessed);
   const last = s.recentLoss.at(-1);
-  $('loss').textContent = last ? last.loss.toFixed(3) : '-';
+  $('loss').textContent = last ? bitsPerByteFromNats(last.loss).toFixed(3) : '-';
   $('bpb').textContent = s.lastValidationBpb === null ? '-' : s.lastValidationBpb.toFixed(3);
-  $('peers').querySelector('tbody')!.replaceChildren(...s.peers.map(peerRow));
+  const shares = peerShares(s.peers);
+  $('peers').querySelector('tbody')!.replaceChildren(...s.peers.map((p) => peerRow(p, shares.get(p.id) ?? 0)));
+  renderProgress(s);
   $('checkpoints').querySelector('tbody')!.replaceChildren(...[...s.checkpoints].reverse().map((c) => checkpointRow(c)));
   $('consolidation-policy').textContent = describeConsolidation(s.consolidation);
   const writes = describeCheckpointWrites(s.checkpointWrites);
   $('checkpoint-writes').textContent = writes;
   $('checkpoint-writes').hidden = writes === '';
-  lossChart.setData(s.recentLoss.map((r) => r.round), [s.recentLoss.map((r) => r.loss)]);
-  bpbChart.setData(s.validation.map((v) => v.round), [s.validation.map((v) => v.bpb)]);
+  lossChart.setData(s.recentLoss.map((r) => r.round), [s.recentLoss.map((r) => bitsPerByteFromNats(r.loss))]);
+  const ref = s.compressorReference;
+  bpbChart.setData(s.validation.map((v) => v.round), [
+    s.validation.map((v) => v.bpb),
+    s.validation.map(() => ref?.gzip ?? null),
+    s.validation.map(() => ref?.brotli ?? null),
+  ]);
   renderTiming($('timing'), s);
   renderTasks($('tasks'), s.tasks);
   document.body.dataset.round = String(s.round);
@@ -39,6 +56,20 @@ function render(s: CoordinatorStatus): void {
     sampledAtRound = latest;
     void refreshSample();
   }
+}
+
+/** Swarm speed, the compressors' figures and the countdowns to the next validation and checkpoint. */
+function renderProgress(s: CoordinatorStatus): void {
+  const points = swarmThroughput(s.recentLoss, s.startedAt);
+  const recent = points.slice(-5);
+  $('speed').textContent = recent.length ? `${formatBytes(recent.reduce((a, p) => a + p.bytesPerSec, 0) / recent.length)}/s` : '-';
+  speedChart.setData(points.map((p) => p.minutes), [points.map((p) => p.bytesPerSec)]);
+  const ref = s.compressorReference;
+  $('reference').textContent = ref ? `${ref.gzip.toFixed(2)} / ${ref.brotli.toFixed(2)}` : 'computing…';
+  if (ref) $('reference-note').textContent = `(gzip and brotli for reference, given the last ${formatBytes(ref.contextBytes)} of training text)`;
+  const roundMs = msPerRound(s.recentLoss.slice(-10));
+  $('next-validation').textContent = countdown(s.round, s.evalEvery, roundMs);
+  $('next-checkpoint').textContent = countdown(s.round, s.checkpointEvery, roundMs);
 }
 
 let sampling = false;
@@ -102,3 +133,4 @@ async function setupAdmin(): Promise<void> {
 void tick();
 setInterval(() => void tick(), 1000);
 void setupAdmin();
+void showJoinQr($('join-qr') as HTMLCanvasElement, $('join-note'), $('join-link') as HTMLAnchorElement, query.get('token') ?? '');

@@ -76,6 +76,13 @@ export interface CoordinatorStatus {
   startedAt: string;
   /** Who may join: the limits and the joins refused so far (coordinator/peers/admission.ts). */
   admission?: AdmissionStatus;
+  /** Validation runs after every round that is a multiple of this (0: never); the dashboard counts down to it. */
+  evalEvery: number;
+  /** A checkpoint is written after every round that is a multiple of this (0: only on demand and at exit). */
+  checkpointEvery: number;
+  /** What general-purpose compressors reach on the validation set (the reference lines of the validation
+   * chart); null while the coordinator still computes them in the background, or if that failed. */
+  compressorReference: CompressorReference | null;
 }
 
 export interface AdmissionStatus {
@@ -147,6 +154,15 @@ export interface CheckpointWriteStatus {
   lastWrittenAt: string | null;
 }
 
+/** gzip -9 and brotli -q 11 bits per byte on the validation examples' bytes, given training text first. */
+export interface CompressorReference {
+  gzip: number;
+  brotli: number;
+  /** Training text the compressors saw before the held-out bytes (its last bytes, capped). */
+  contextBytes: number;
+  heldOutBytes: number;
+}
+
 export interface ConsolidationStatus {
   atCheckpoints: boolean;
   /** Target sparsity (or "2:4"). */
@@ -169,8 +185,9 @@ export interface PeerStatus {
   backend: string;
   threads: number;
   backendStepMs: Partial<Record<string, number>> | undefined;
-  /** 'relay': the peer's frames travel over its socket.io connection because WebRTC could not connect. */
-  transport: 'webrtc' | 'relay';
+  /** How the peer's frames travel: its WebRTC data channel, or relayed over its socket.io connection
+   *  because WebRTC could not connect. */
+  transport: PeerTransport;
   state: 'connecting' | 'syncing' | 'ready' | 'gone';
   bytesPerSec: number;
   roundsContributed: number;
@@ -179,6 +196,8 @@ export interface PeerStatus {
   lastRejection: string | undefined;
   lastSeen: string;
 }
+
+export type PeerTransport = 'webrtc' | 'relay';
 
 /** Where the run is in its data. */
 export interface DataStatus {

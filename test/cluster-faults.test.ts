@@ -16,7 +16,7 @@ afterAll(async () => {
 });
 
 
-/** The coordinator's pino lines (JSON on stderr). */
+/** The coordinator's pino lines (JSON on stdout when not at a terminal). */
 function logLines(p: CoordinatorProc): Array<Record<string, unknown>> {
   return p
     .output()

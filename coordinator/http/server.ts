@@ -2,6 +2,7 @@
 // data channels to peers, and the round loop. `startCoordinator(settings)` returns once it listens.
 import http from 'node:http';
 import { totalmem } from 'node:os';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { Server as SocketServer } from 'socket.io';
@@ -22,6 +23,8 @@ export interface StartOptions {
   logger?: Logger;
   /** Observes every round (tests compare losses with a single process; the benchmark times rounds). */
   onRound?(record: RoundRecord, detail: RoundDetail): void;
+  /** Serve https (and socket.io over wss) with this certificate (coordinator/http/tls.ts). */
+  tls?: { cert: string; key: string };
 }
 
 export interface RunningCoordinator {
@@ -69,7 +72,7 @@ export async function startCoordinator(settings: CoordinatorSettings, opts: Star
     }),
   );
 
-  const server = http.createServer(app);
+  const server = opts.tls ? https.createServer({ cert: opts.tls.cert, key: opts.tls.key }, app) : http.createServer(app);
   // A peer deep in a training step (tfjs blocks its thread: seconds, on a slow phone maybe a minute) cannot
   // answer pings; socket.io's default 20 s pong timeout would drop it. The heartbeat sweeper and the round
   // deadline judge liveness instead; a closed socket or data channel is still noticed at once.
@@ -98,7 +101,7 @@ export async function startCoordinator(settings: CoordinatorSettings, opts: Star
   });
   const port = (server.address() as AddressInfo).port;
   const host = settings.host === '0.0.0.0' || settings.host === '::' ? '127.0.0.1' : settings.host;
-  const baseUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const baseUrl = `${opts.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
   logger.info({ url: baseUrl, runId: run.runId, maxPeers: admission.limits.maxPeers }, 'coordinator listening');
   run.start();
 

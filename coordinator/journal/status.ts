@@ -1,7 +1,7 @@
 // GET /api/status of a run (the contract in protocol/status.ts), assembled from the parts that hold it.
 import type { StlmConfig } from '../../model/config.ts';
 import type { Dataset } from '../../data/dataset.ts';
-import { STATUS_VERSION, type CheckpointWriteStatus, type CoordinatorStatus } from '../../protocol/status.ts';
+import { STATUS_VERSION, type CheckpointWriteStatus, type CompressorReference, type CoordinatorStatus } from '../../protocol/status.ts';
 import type { CheckpointConsolidator } from '../consolidation/consolidator.ts';
 import type { CoordinatorSettings } from '../settings/settings.ts';
 import type { RunJournal } from './journal.ts';
@@ -23,6 +23,8 @@ export interface RunStatusParts {
   consolidator: CheckpointConsolidator;
   consolidationError(): string | null;
   checkpointWrites?(): CheckpointWriteStatus;
+  /** The validation chart's gzip/brotli reference lines, once computed. */
+  compressorReference?(): CompressorReference | null;
 }
 
 export function runStatus(p: RunStatusParts): CoordinatorStatus {
@@ -58,5 +60,8 @@ export function runStatus(p: RunStatusParts): CoordinatorStatus {
       lastError: p.consolidationError(),
     },
     startedAt: p.startedAt,
+    evalEvery: settings.evalEvery,
+    checkpointEvery: settings.checkpointEvery,
+    compressorReference: p.compressorReference?.() ?? null,
   };
 }

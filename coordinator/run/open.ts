@@ -14,6 +14,7 @@ import { StlmModel } from '../../model/stlm.ts';
 import { parsePruneSchedule } from '../../model/compress/schedule.ts';
 import { loadCorpus } from '../../data/corpus.ts';
 import { Dataset } from '../../data/dataset.ts';
+import { splitCorpus } from '../../data/split.ts';
 import { CheckpointStore, type LoadedCheckpoint } from '../checkpoints/store.ts';
 import { saveRunTokens } from '../checkpoints/run-tokens.ts';
 import { RunDirLock, RunDirLockedError } from '../checkpoints/run-lock.ts';
@@ -38,6 +39,8 @@ export interface OpenedRun {
   lock: RunDirLock;
   /** Why the run directory could not be written at start, or null. */
   runDirError: string | null;
+  /** The corpus before the held-out cut (the compressor reference's context). */
+  trainText: Uint8Array;
 }
 
 type RunParts = Omit<OpenedRun, 'store' | 'lock' | 'runDirError'>;
@@ -115,7 +118,8 @@ async function openParts(given: CoordinatorSettings, ck: LoadedCheckpoint | null
       state.restore(ck.state);
       logger.info({ round: state.round, version: state.version, path: ck.path }, 'resumed from checkpoint');
     }
-    return { settings, config, runId: ck ? ck.runId : settings.runId, dataset, evalModel, state, consolidator, journal };
+    const trainText = splitCorpus(corpus.bytes, settings.validationFraction).train;
+    return { settings, config, runId: ck ? ck.runId : settings.runId, dataset, evalModel, state, consolidator, journal, trainText };
   } catch (e) {
     evalModel.dispose();
     throw e;

@@ -26,6 +26,9 @@ export interface UserProblem {
   detail: string;
 }
 
+/** How long leave() waits for its goodbye to be written before it closes the connection. */
+const LEAVE_FLUSH_MS = 500;
+
 export class BrowserSession {
   private conn: CoordinatorConnection | undefined;
   private trainer: TrainingRun | undefined;
@@ -95,13 +98,17 @@ export class BrowserSession {
   leave(reason: string): void {
     if (this.leaving) return;
     this.leaving = true;
+    let sent: Promise<void> = Promise.resolve();
     try {
-      this.conn?.transport.send({ type: 'leave', reason });
+      sent = this.conn?.transport.send({ type: 'leave', reason }) ?? sent;
     } catch {
       // the channel may already be closed; the coordinator's heartbeat timeout covers that case
     }
     this.trainer?.stop(reason);
-    this.conn?.close();
+    // The transport writes asynchronously: closing at once could drop the goodbye (the coordinator would then
+    // see only the socket close, without the reason). Wait for it to be written, at most LEAVE_FLUSH_MS.
+    const conn = this.conn;
+    void Promise.race([sent.catch(() => {}), new Promise((r) => setTimeout(r, LEAVE_FLUSH_MS))]).then(() => conn?.close());
   }
 }
 

@@ -12,6 +12,8 @@ import { BrowserSession, ProblemError, type UserProblem } from './browser-sessio
 import { TRANSPORT_CHOICES } from '../core/connect.ts';
 import { LineChart } from '../../ui/line-chart.ts';
 import { fetchStatus } from '../../ui/status-client.ts';
+import { bitsPerByteFromNats } from '../../common/units.ts';
+import { leavesWhenHidden, watchPageLifecycle } from './page-lifecycle.ts';
 
 const params = new URLSearchParams(location.search);
 const token = params.get('token') ?? '';
@@ -22,6 +24,8 @@ const WORKER_URL = new URL('./peer-worker.js', import.meta.url);
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 
 const joinButton = $<HTMLButtonElement>('join');
+// The dashboard draws the join link as a QR code when it has the token: pass it on.
+if (token) $<HTMLAnchorElement>('dashboard-link').href = `/dashboard?token=${encodeURIComponent(token)}`;
 const leaveButton = $<HTMLButtonElement>('leave');
 
 interface ReadyEngine {
@@ -73,7 +77,7 @@ function showStats(s: PeerStats): void {
   $('rate').textContent = s.roundsDone > 0 ? formatRate(s.bytesPerSec) : '-';
   $('share').textContent = Number.isFinite(s.share) ? `${Math.round(s.share * 100)}%` : '-';
   $('rounds').textContent = String(s.roundsDone);
-  $('loss').textContent = Number.isFinite(s.loss) ? s.loss.toFixed(3) : '-';
+  $('loss').textContent = Number.isFinite(s.loss) ? bitsPerByteFromNats(s.loss).toFixed(3) : '-';
   if (s.state === 'training' || s.state === 'ready') setConnection(s.state === 'training' ? 'training' : 'connected', 'on');
   else if (s.state === 'syncing') setConnection('downloading model', 'wait');
   // Tests (and curious people in devtools) read these.
@@ -98,6 +102,8 @@ async function join(): Promise<void> {
       onEnded: (_reason, problem) => {
         if (session !== s) return;
         session = undefined;
+        // A leave of our own (hidden tab) is no problem to show: the notice already says what happened.
+        if (pausedBy === 'hidden' || pausedBy === 'frozen') problem = undefined;
         // That engine trained its session (its worker is stopped and terminated): prepare a fresh one for the next join.
         engineReady = prepareEngine();
         engineReady.catch(showBackendFailure);
@@ -112,6 +118,7 @@ async function join(): Promise<void> {
     const road = s.transportKind ?? 'webrtc';
     $('transport').textContent = road === 'relay' ? 'relay (through the coordinator)' : 'WebRTC (direct)';
     document.body.dataset.transport = road;
+    if (pausedBy === undefined && $('notice').textContent?.startsWith('Welcome back')) showNotice('');
     setConnection('connected', 'on');
     joinButton.hidden = true;
     leaveButton.hidden = false;
@@ -128,13 +135,47 @@ leaveButton.addEventListener('click', () => session?.leave('left from the page')
 // Closing or hiding-for-good the tab: say goodbye so the coordinator reassigns our batch at once.
 addEventListener('pagehide', () => session?.leave('tab closed'));
 // A frozen page (a phone's background tab) cannot train or answer heartbeats: leave rather than stall a round.
-document.addEventListener('freeze', () => session?.leave('tab frozen'));
+document.addEventListener('freeze', () => {
+  if (session) pausedBy = 'frozen';
+  session?.leave('tab frozen');
+});
 
-const chart = new LineChart($('loss-chart'), 'round', [{ label: 'training loss (nats/byte)', color: '#2563eb' }]);
+/** Why this tab left on its own (hidden, frozen, the device slept): it joins again when the person is back. */
+let pausedBy: 'hidden' | 'frozen' | undefined;
+function showNotice(text: string): void {
+  $('notice').hidden = text === '';
+  $('notice').textContent = text;
+}
+const leaveHidden = leavesWhenHidden(params.get('background'), matchMedia('(pointer: coarse)').matches);
+watchPageLifecycle(document, {
+  onHidden() {
+    if (!session || !leaveHidden) return;
+    pausedBy = 'hidden';
+    session.leave('tab hidden');
+    showNotice('Training paused: this tab was hidden, so it left the run (its work went to the other peers). It joins again when you come back.');
+  },
+  onVisible(awayMs) {
+    if (pausedBy !== 'hidden' && pausedBy !== 'frozen') return;
+    showNotice(`Welcome back: training was paused for ${Math.round(awayMs / 1000)} s. Joining again…`);
+    rejoin();
+  },
+  onWoke(sleptMs) {
+    const wasIn = session !== undefined || pausedBy !== undefined;
+    showNotice(`This device slept (or froze the tab) for about ${Math.round(sleptMs / 1000)} s: training paused meanwhile.` +
+      (wasIn ? ' Joining again if the coordinator dropped this tab…' : ''));
+    if (wasIn && !session) rejoin();
+  },
+});
+function rejoin(): void {
+  pausedBy = undefined;
+  void join();
+}
+
+const chart = new LineChart($('loss-chart'), 'round', [{ label: 'training loss (bits per byte)', color: '#2563eb' }]);
 async function refreshRun(): Promise<void> {
   try {
     const status = await fetchStatus();
-    chart.setData(status.recentLoss.map((r) => r.round), [status.recentLoss.map((r) => r.loss)]);
+    chart.setData(status.recentLoss.map((r) => r.round), [status.recentLoss.map((r) => bitsPerByteFromNats(r.loss))]);
   } catch {
     // the connection pill and the problem box already say when the coordinator is gone
   }

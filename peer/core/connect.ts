@@ -51,6 +51,8 @@ export interface ConnectOptions {
   protocolVersion?: number;
   /** Memory this peer can give the model (model-budget.ts); a larger model is refused with ERR_MODEL_TOO_LARGE. */
   maxModelBytes?: number;
+  /** Extra socket.io-client options (Node over https: the trusted certificate, see peer/node/tls-trust.ts). */
+  socketOptions?: Record<string, unknown>;
 }
 
 /** A peer that is not told what it can hold gives a model 1 GiB (a 30M-parameter model). */
@@ -86,7 +88,7 @@ export function connectToCoordinator(opts: ConnectOptions): Promise<CoordinatorC
   const timeoutMs = opts.timeoutMs ?? 30_000;
   const choice = opts.transport ?? 'auto';
   return new Promise<CoordinatorConnection>((resolve, reject) => {
-    const socket = opts.io(opts.url, { transports: ['websocket'], reconnection: false, forceNew: true });
+    const socket = opts.io(opts.url, { ...opts.socketOptions, transports: ['websocket'], reconnection: false, forceNew: true });
     let peer: SimplePeer.Instance | undefined;
     let relayTimer: ReturnType<typeof setTimeout> | undefined;
     let closeReason: ((r: string) => void) | undefined;

@@ -1,4 +1,5 @@
 // What a peer shows its user (a progress line in a terminal, a panel in a tab). Platform-free.
+import { bitsPerByteFromNats } from '../../common/units.ts';
 
 export interface PeerStats {
   peerId: string;
@@ -42,9 +43,9 @@ export function emptyStats(peerId = ''): PeerStats {
   };
 }
 
-/** One line for a terminal: `[ready] round 12  loss 2.314  1.2 kB/s  share 50%  model v12  2 threads  relay`. */
+/** One line for a terminal: `[ready] round 12  loss 3.339 bpb  1.2 kB/s  share 50%  model v12  2 threads  relay`. */
 export function formatStatsLine(s: PeerStats): string {
-  const loss = Number.isFinite(s.loss) ? s.loss.toFixed(3) : '-';
+  const loss = Number.isFinite(s.loss) ? `${bitsPerByteFromNats(s.loss).toFixed(3)} bpb` : '-';
   const share = Number.isFinite(s.share) ? `${Math.round(s.share * 100)}%` : '-';
   return `[${s.state}] round ${s.round < 0 ? '-' : s.round}  loss ${loss}  ${formatRate(s.bytesPerSec)}  share ${share}  model v${s.modelVersion}${s.threads > 1 ? `  ${s.threads} threads` : ''}${s.transport === 'relay' ? '  relay' : ''}`;
 }

@@ -17,6 +17,7 @@ import { setupBackend, type BackendName } from '../../model/backend.ts';
 import { ThreadedModel } from '../core/threaded-model.ts';
 import type { SpawnTrainWorker } from '../core/train-worker-protocol.ts';
 import { spawnNodeTrainWorker } from './node-train-worker.ts';
+import { probeCoordinatorTls, TlsTrustError, type TlsTrustOptions } from './tls-trust.ts';
 
 export interface NodePeerOptions {
   url: string;
@@ -41,6 +42,8 @@ export interface NodePeerOptions {
   protocolVersion?: number;
   /** WebRTC, the coordinator's socket relay, or WebRTC with the relay as fallback (default). */
   transport?: TransportChoice;
+  /** How to trust an https coordinator's certificate (a pinned fingerprint or a CA file). */
+  tls?: TlsTrustOptions;
 }
 
 export interface NodePeerHandle {
@@ -53,8 +56,9 @@ export interface NodePeerHandle {
 export interface NodePeerEnd {
   /** The last reason the session ended or a join failed. */
   reason: string;
-  /** Set when a refusal that retrying cannot fix stopped the peer (the CLI exits with 2). */
-  fatalCode?: PermanentRefusal;
+  /** Set when a refusal that retrying cannot fix stopped the peer (the CLI exits with 2); ERR_TLS: the
+   *  coordinator's certificate is not the trusted one. */
+  fatalCode?: PermanentRefusal | 'ERR_TLS';
 }
 
 export function startNodePeer(opts: NodePeerOptions): NodePeerHandle {
@@ -77,6 +81,10 @@ export function startNodePeer(opts: NodePeerOptions): NodePeerHandle {
     while (!stopped) {
       const outcome = await attempt(opts, backendName, threads, (conn) => (current = conn));
       lastReason = outcome.reason;
+      if (outcome.untrustedTls) {
+        log.error({ code: 'ERR_TLS' }, outcome.reason);
+        return { reason: lastReason, fatalCode: 'ERR_TLS' };
+      }
       if (stopped) break;
       const next = backoff.next(outcome);
       if (next.stop) {
@@ -110,9 +118,12 @@ async function attempt(
   backendName: string,
   threads: number,
   setCurrent: (conn: { close(): void } | undefined) => void,
-): Promise<AttemptOutcome & { reason: string }> {
+): Promise<AttemptOutcome & { reason: string; untrustedTls?: boolean }> {
   try {
+    // Over https, the coordinator's certificate is checked first (pinned fingerprint or CA file).
+    const socketOptions = await probeCoordinatorTls(opts.url, opts.tls ?? {});
     const conn = await connectToCoordinator({
+      socketOptions,
       url: opts.url,
       token: opts.token,
       peerKind: 'node',
@@ -144,8 +155,9 @@ async function attempt(
     const by = conn.endedBy;
     return { reason, connectedMs: Date.now() - connectedAt, code: by?.code, retryAfterMs: by?.retryAfterMs };
   } catch (e) {
-    const err = e instanceof ConnectError ? e : undefined;
     const message = e instanceof Error ? e.message : String(e);
+    if (e instanceof TlsTrustError) return { reason: `ERR_TLS: ${message}`, untrustedTls: true };
+    const err = e instanceof ConnectError ? e : undefined;
     return { reason: `${err?.code ?? 'ERR'}: ${message}`, code: err?.code, retryAfterMs: err?.retryAfterMs };
   }
 }
