@@ -118,7 +118,7 @@ export class Reassembler {
 
   constructor(
     private readonly limits: Pick<ProtocolLimits, 'maxMessageBytes' | 'maxPartialMessages' | 'maxReassemblyBytes' | 'partialTimeoutMs'> &
-      Partial<Pick<ProtocolLimits, 'partialMinBytesPerSec'>>,
+      { partialMinBytesPerSec?: number },
   ) {}
 
   get partialCount(): number {
