@@ -53,6 +53,8 @@ export const ERROR_CODES = [
   'ERR_HEARTBEAT_TIMEOUT',
   /** A result was not used (non-fatal); fatal once too many are rejected in a row. */
   'ERR_RESULT_REJECTED',
+  /** The peer did not take what was sent to it: its outgoing queue passed its bound, or made no progress for too long. */
+  'ERR_TOO_SLOW',
   // WebRTC failures, raised on either side before the data channel opens.
   /** simple-peer reported an error. */
   'ERR_WEBRTC',
