@@ -6,6 +6,10 @@
 // Reassembly holds at most two messages of the largest kind: the one arriving and the start of the next.
 import { codecByName } from './codecs/index.ts';
 import { DEFAULT_LIMITS, type ProtocolLimits } from './limits.ts';
+import type { ModelConfigJson } from './message-schemas.ts';
+import { configFromFile } from '../model/config.ts';
+import { modelManifest } from '../model/layout.ts';
+import { manifestSize } from '../model/params.ts';
 
 /** msgpack field names and headers, the batch ids of a result, the small fields of every message. */
 export const MESSAGE_OVERHEAD_BYTES = 64 * 1024;
@@ -40,4 +44,22 @@ export interface PeerLimitsInput {
 export function peerLimits({ numParams, exampleBytes }: PeerLimitsInput): Partial<ProtocolLimits> {
   const assignmentBytes = DEFAULT_LIMITS.maxExamplesPerAssignment * (exampleBytes + EXAMPLE_OVERHEAD_BYTES);
   return { ...sized(Math.max(4 * numParams, assignmentBytes), numParams), maxExampleBytes: exampleBytes };
+}
+
+/** A peer's limits for the welcome's model config (the peer computes the parameter count itself). Throws on an
+ *  invalid config. */
+export function peerLimitsForConfig(config: ModelConfigJson): Partial<ProtocolLimits> {
+  const cfg = configFromFile(config);
+  return peerLimits({ numParams: manifestSize(modelManifest(cfg)), exampleBytes: cfg.contextChunks * cfg.chunkBytes });
+}
+
+/** A receiver whose channel drains nothing for this long is too slow (a slow link still drains a little). */
+export const DEFAULT_SEND_STALL_MS = 20_000;
+
+/**
+ * What may wait for one peer: the model state being sent, the latest one queued behind it (they coalesce) and
+ * an assignment, each at most the largest message the peer accepts. Past it, or stalled, the peer is too slow.
+ */
+export function sendQueueBounds(peerMaxMessageBytes: number, maxSendStallMs = DEFAULT_SEND_STALL_MS) {
+  return { maxQueuedBytes: 3 * peerMaxMessageBytes, maxSendStallMs };
 }

@@ -14,6 +14,7 @@ import { SampleCache } from './sample-cache.ts';
 import { createRun, MAX_REJECTIONS_IN_A_ROW, type Run } from '../run.ts';
 import type { RoundDetail } from '../rounds/detail.ts';
 import type { RoundRecord } from '../../protocol/status.ts';
+import { coordinatorLimits, peerLimitsForConfig, sendQueueBounds } from '../../protocol/model-limits.ts';
 
 export interface StartOptions {
   logger?: Logger;
@@ -66,6 +67,8 @@ export async function startCoordinator(settings: CoordinatorSettings, opts: Star
   // A peer deep in a training step (tfjs blocks its thread: seconds, on a slow phone maybe a minute) cannot
   // answer pings; socket.io's default 20 s pong timeout would drop it. The heartbeat sweeper and the round
   // deadline judge liveness instead; a closed socket or data channel is still noticed at once.
+  // What one peer can make the coordinator hold is sized to the model (protocol/model-limits.ts).
+  const receiveLimits = coordinatorLimits(run.state.numParams, run.welcome.codec);
   const io = new SocketServer(server, { maxHttpBufferSize: MAX_SOCKET_MESSAGE_BYTES, serveClient: false, pingTimeout: 120_000 });
   io.on('connection', (socket) =>
     handleSocket(socket, {
@@ -77,6 +80,9 @@ export async function startCoordinator(settings: CoordinatorSettings, opts: Star
       dataChannelTimeoutMs: settings.dataChannelTimeoutMs,
       welcome: run.welcome,
       maxRejectionsInARow: MAX_REJECTIONS_IN_A_ROW,
+      limits: receiveLimits,
+      sendQueue: sendQueueBounds(peerLimitsForConfig(run.welcome.config).maxMessageBytes!),
+      onRefused: (code) => run.metrics.peersDroppedTotal.inc({ code }),
     }),
   );
 

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type SimplePeer from 'simple-peer';
 import { PROTOCOL_VERSION, decodeMessage, encodeMessage, type Message, type MessageOf } from '../../protocol/messages.ts';
 import type { ErrorCode } from '../../protocol/errors.ts';
+import type { ProtocolLimits } from '../../protocol/limits.ts';
 import { MessageTransport, fromSimplePeer } from '../../protocol/transport.ts';
 import { createCoordinatorLink, LinkError } from './webrtc-link.ts';
 import type { PeerLink, PeerRegistry } from './registry.ts';
@@ -25,7 +26,16 @@ export interface SessionContext {
   welcome: Omit<MessageOf<'welcome'>, 'type' | 'peerId'>;
   /** Closes a peer after this many rejected results in a row. */
   maxRejectionsInARow: number;
+  /** What a peer's data channel accepts (protocol/model-limits.ts's coordinatorLimits: sized to the model). */
+  limits?: Partial<ProtocolLimits>;
+  /** Bounds on what waits for one peer: past either, it is dropped with ERR_TOO_SLOW. */
+  sendQueue?: { maxQueuedBytes: number; maxSendStallMs: number };
+  /** Every session ended with a code (counted by code in /metrics). */
+  onRefused?(code: ErrorCode): void;
 }
+
+/** Queued model states share this key: a newer one replaces one that has not started sending. */
+const MODEL_STATE_KEY = 'model-state';
 
 const JOIN_TIMEOUT_MS = 10_000;
 /** Lets a final error message flush before the socket closes. */
@@ -72,6 +82,7 @@ class PeerSession {
   private refuse(code: ErrorCode, message: string): void {
     if (this.closed) return;
     this.log.warn({ peer: this.peerId, code }, message);
+    this.ctx.onRefused?.(code);
     try {
       this.emit({ type: 'error', code, message, fatal: true });
     } catch {
@@ -131,8 +142,9 @@ class PeerSession {
     const peerLink: PeerLink<Message> = {
       send: (m) => {
         if (this.closed || !this.transport) throw new Error('the data channel is not open');
-        void this.transport.send(m);
+        void this.transport.send(m, m.type === 'model-state' ? { coalesceKey: MODEL_STATE_KEY } : undefined);
       },
+      modelStatePending: () => this.transport?.framed.hasPending(MODEL_STATE_KEY) ?? false,
       close: (code, reason) => this.refuse(code, reason),
     };
     ctx.registry.add({
@@ -157,8 +169,9 @@ class PeerSession {
     link.opened.then(
       () => {
         if (this.closed) return;
-        const channel = new MessageTransport(fromSimplePeer(link.peer));
+        const channel = new MessageTransport(fromSimplePeer(link.peer), { limits: this.ctx.limits, ...this.ctx.sendQueue });
         this.transport = channel;
+        channel.framed.onTooSlow((err) => this.refuse('ERR_TOO_SLOW', `dropped as too slow: ${err.message}`));
         channel.onMessage((m) => this.onChannelMessage(m));
         channel.onInvalid((err) => this.refuse(err.code, `invalid message on the data channel: ${err.message}`));
         link.peer.on('close', () => {

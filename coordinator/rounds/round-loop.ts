@@ -20,7 +20,7 @@ import type { Contribution } from '../aggregate/aggregator.ts';
 import { rejectResult } from '../peers/rejection-policy.ts';
 import type { MasterState } from '../optimizer/master-state.ts';
 import type { RoundRecord } from '../../protocol/status.ts';
-import { broadcastCodecFor, ModelBroadcast } from './model-broadcast.ts';
+import { broadcastCodecFor, ModelBroadcast, modelStateFor } from './model-broadcast.ts';
 
 export interface RoundLoopOptions {
   state: MasterState;
@@ -258,10 +258,12 @@ export class RoundLoop {
     return { lossSum, bytes };
   }
 
-  /** Sends the current model to one peer (a delta if it holds the previous version); returns the bytes sent. */
+  /** Sends the current model to one peer (a delta if it holds the previous version, in full if it replaces
+   *  one still queued for a slow peer); returns the bytes sent. */
   private sendModel(p: PeerEntry<Message>): number {
     const { state, registry } = this.o;
-    const msg = this.broadcast.messageFor(p.sentVersion, state.version, state.round);
+    const target = { sentVersion: p.sentVersion, modelStatePending: p.link.modelStatePending?.() ?? false };
+    const msg = modelStateFor(this.broadcast, target, state.version, state.round);
     try {
       p.link.send(msg);
       registry.markSent(p.id, state.version);

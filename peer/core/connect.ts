@@ -4,6 +4,8 @@
 import type SimplePeer from 'simple-peer';
 import { PROTOCOL_VERSION, decodeMessage, encodeMessage, type Message, type MessageOf } from '../../protocol/messages.ts';
 import { MessageTransport, fromSimplePeer } from '../../protocol/transport.ts';
+import { peerLimitsForConfig } from '../../protocol/model-limits.ts';
+import type { ProtocolLimits } from '../../protocol/limits.ts';
 import type { ErrorCode } from '../../protocol/errors.ts';
 
 /** The part of a socket.io-client socket this module uses. */
@@ -110,6 +112,13 @@ export function connectToCoordinator(opts: ConnectOptions): Promise<CoordinatorC
 
     function startWebRtc(welcome: MessageOf<'welcome'>): void {
       if (peer) return;
+      let limits: Partial<ProtocolLimits>;
+      try {
+        // What the coordinator may make this peer hold is sized to the run's model, not 128 MiB a message.
+        limits = peerLimitsForConfig(welcome.config);
+      } catch (e) {
+        return fail(new ConnectError('ERR_BAD_MESSAGE', `the coordinator's model config is invalid: ${(e as Error).message}`));
+      }
       peer = new opts.SimplePeer({ initiator: false, wrtc: opts.wrtc, config: { iceServers: welcome.iceServers } });
       peer.on('signal', (data: SimplePeer.SignalData) => send({ type: 'signal', data }));
       peer.on('error', (e: Error) => fail(new ConnectError('ERR_WEBRTC', `WebRTC failed: ${e.message}`)));
@@ -120,7 +129,7 @@ export function connectToCoordinator(opts: ConnectOptions): Promise<CoordinatorC
         clearTimeout(timer);
         connection = {
           welcome,
-          transport: new MessageTransport(fromSimplePeer(peer!)),
+          transport: new MessageTransport(fromSimplePeer(peer!), { limits }),
           peer: peer!,
           closed,
           close: () => teardown('closed by this peer'),
