@@ -16,6 +16,7 @@ import type { RoundDetail } from './detail.ts';
 import type { Dataset } from '../../data/dataset.ts';
 import type { DeadlineEstimator } from './deadline.ts';
 import { screenResults } from './decode-results.ts';
+import { checkResultPayload } from './result-precheck.ts';
 import type { Contribution } from '../aggregate/aggregator.ts';
 import { rejectResult } from '../peers/rejection-policy.ts';
 import type { MasterState } from '../optimizer/master-state.ts';
@@ -79,6 +80,15 @@ export class RoundLoop {
   offerResult(peer: PeerEntry<Message>, msg: Extract<Message, { type: 'result' }>): string | undefined {
     const c = this.collector;
     if (!c) return 'no round in progress';
+    // A stale result is dropped before anything reads its payload.
+    if (msg.round !== c.round || msg.version !== c.version) return 'stale';
+    // Checked on arrival, not at the round's end: a result that cannot be used is not kept, and its peer's
+    // batches go back now instead of at the deadline.
+    const bad = checkResultPayload(msg.gradient, this.o.state.numParams, this.o.codec);
+    if (bad !== undefined) {
+      c.drop(peer.id);
+      return bad;
+    }
     const outcome = c.offer(peer.id, {
       round: msg.round,
       version: msg.version,
