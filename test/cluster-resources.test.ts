@@ -1,0 +1,103 @@
+// Bounded memory per peer, end to end: a real coordinator process (tiny preset) and an honest Node peer
+// training, while three clients built on the project's own client code misbehave at once:
+//  - a trickler starts two partial messages as large as the coordinator accepts and sends one more frame of
+//    each every 5 s (a deadline counted from the first frame must drop them; a per-frame refresh never would);
+//  - a non-reader opens its data channel, then takes nothing (its WebRTC process is stopped) while it keeps
+//    heart-beating over socket.io (model states to it coalesce; it is dropped as too slow);
+//  - a stale sender sends 64 MB results for round 0 again and again (refused at their first frame);
+// and GET /api/sample is called in a loop. The coordinator's own gauges (/metrics) are sampled throughout:
+// RSS and heap stay within a small multiple of the model size over the baseline, the event loop never lags a
+// second, and rounds keep their pace. The figures measured are printed (RESOURCES {...}).
+import { afterAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { killAll, startCoordinatorProcess, startPeerProcess, waitFor, type CoordinatorProc } from './cluster/processes.ts';
+import { roundRate, startSampling, type GaugeSample } from './cluster/coordinator-gauges.ts';
+import { startNonReader, startStaleSender, startTrickler, type Misbehaver } from './cluster/misbehaving-peers.ts';
+import { coordinatorLimits } from '../protocol/model-limits.ts';
+
+const runDir = mkdtempSync(path.join(tmpdir(), 'stlm-resources-'));
+const MiB = 1024 * 1024;
+const misbehavers: Misbehaver[] = [];
+
+afterAll(async () => {
+  for (const m of misbehavers) m.stop();
+  await killAll();
+  rmSync(runDir, { recursive: true, force: true });
+});
+
+const peak = (s: GaugeSample[], k: keyof GaugeSample) => Math.max(...s.map((x) => x[k]));
+const median = (s: GaugeSample[], k: keyof GaugeSample) => [...s.map((x) => x[k])].sort((a, b) => a - b)[Math.floor(s.length / 2)]!;
+
+async function loopSamples(url: string, stopped: () => boolean): Promise<number> {
+  let calls = 0;
+  while (!stopped()) {
+    await fetch(`${url}/api/sample?prompt=The&bytes=400`).then((r) => r.arrayBuffer()).catch(() => undefined);
+    calls++;
+  }
+  return calls;
+}
+
+describe('a coordinator under misbehaving peers', () => {
+  it('keeps its memory, event loop and round pace', async () => {
+    const coord: CoordinatorProc = await startCoordinatorProcess([
+      '--preset', 'tiny', '--run-dir', runDir, '--batch-size', '8', '--codec', 'int8', '--eval-every', '0',
+      '--checkpoint-every', '0', '--no-consolidate', '--log-level', 'info',
+    ]);
+    startPeerProcess(coord.url, coord.token);
+    await waitFor('rounds with the honest peer', async () => (await coord.status()).round >= 8 || undefined, 60_000, coord);
+    const numParams = (await coord.status()).numParams;
+    const modelBytes = 4 * numParams;
+
+    const sampling = startSampling(coord.url, 500);
+    await new Promise((r) => setTimeout(r, 8_000));
+    const baseline = sampling.samples.slice();
+
+    let stopSamples = false;
+    const sampleCalls = loopSamples(coord.url, () => stopSamples);
+    const maxMessage = coordinatorLimits(numParams, 'int8').maxMessageBytes!;
+    const trickler = await startTrickler(coord.url, coord.token, maxMessage, 5_000);
+    const nonReader = await startNonReader(coord.url, coord.token);
+    const stale = startStaleSender(coord.url, coord.token, 64 * MiB);
+    misbehavers.push(trickler, nonReader, stale);
+    const attackStart = Date.now();
+    const trickleEnd = await Promise.race([trickler.closed, new Promise<string>((r) => setTimeout(() => r('still open'), 45_000))]);
+    const trickleMs = Date.now() - attackStart;
+    const nonReaderEnd = await Promise.race([nonReader.closed, new Promise<string>((r) => setTimeout(() => r('still open'), 5_000))]);
+    stale.stop();
+    stopSamples = true;
+    const calls = await sampleCalls;
+    await sampling.stop();
+    const attack = sampling.samples.slice(baseline.length);
+
+    const figures = {
+      modelBytes, numParams,
+      baselineRssMiB: median(baseline, 'rssBytes') / MiB, peakRssMiB: peak(attack, 'rssBytes') / MiB,
+      baselineHeapMiB: median(baseline, 'heapUsedBytes') / MiB, peakHeapMiB: peak(attack, 'heapUsedBytes') / MiB,
+      peakExternalMiB: peak(attack, 'externalBytes') / MiB,
+      peakLagMs: peak(attack, 'lagMaxSeconds') * 1000, baselineLagMs: peak(baseline, 'lagMaxSeconds') * 1000,
+      baselineRoundsPerSec: roundRate(baseline), attackRoundsPerSec: roundRate(attack),
+      lagSeries: attack.map((x) => [Math.round((x.at - attackStart) / 100) / 10, Math.round(x.lagMaxSeconds * 1000), x.round]),
+      trickleEnd, trickleMs, nonReaderEnd, staleSessions: stale.sessions(), sampleCalls: calls,
+    };
+    console.log(`RESOURCES ${JSON.stringify(figures)}`);
+    if (sampling.failures.length > 0) console.log(`coordinator output:\n${coord.output().slice(-6000)}`);
+    expect(sampling.failures).toEqual([]);
+
+    // The trickled partials hit their deadline (30 s from the first frame + time for their size), not refreshed.
+    expect(trickleEnd).toMatch(/TIMEOUT/);
+    expect(trickleMs).toBeLessThan(40_000);
+    // The peer that never reads is dropped as too slow; the stale sender at its first oversized frame.
+    expect(nonReaderEnd).toMatch(/ERR_TOO_SLOW/);
+    expect(stale.sessions().length).toBeGreaterThan(0);
+    for (const s of stale.sessions()) expect(s).toMatch(/TOO_LARGE/);
+    // Memory over the baseline: a small multiple of the model size (plus a few MiB of allocator slack).
+    const slack = 16 * MiB;
+    expect(peak(attack, 'rssBytes') - median(baseline, 'rssBytes')).toBeLessThan(8 * modelBytes + slack);
+    expect(peak(attack, 'heapUsedBytes') - median(baseline, 'heapUsedBytes')).toBeLessThan(8 * modelBytes + slack);
+    expect(peak(attack, 'lagMaxSeconds')).toBeLessThan(1);
+    expect(roundRate(attack)).toBeGreaterThan(0.5 * roundRate(baseline));
+    expect((await coord.status()).peers.some((p) => p.backend === 'wasm')).toBe(true);
+  }, 150_000);
+});

@@ -1,0 +1,138 @@
+// Peers that misbehave on purpose, built on the project's own client (peer/core/connect.ts, protocol/), for
+// the coordinator's resource test: a trickler of partial messages, a peer that never reads its data channel
+// and a sender of huge stale results.
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import SimplePeer from 'simple-peer';
+import wrtc from '@roamhq/wrtc';
+import { io as ioClient } from 'socket.io-client';
+import { connectToCoordinator, type CoordinatorConnection, type IoLike } from '../../peer/core/connect.ts';
+import { buildFrame, frameCount } from '../../protocol/framing.ts';
+import { FramedTransport, fromSimplePeer } from '../../protocol/transport.ts';
+import { decodeMessage, encodeMessage, PROTOCOL_VERSION, type Message } from '../../protocol/messages.ts';
+import { codecByName } from '../../protocol/codecs/index.ts';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+
+export interface Misbehaver {
+  /** Resolves with the reason this client's session ended (the coordinator's error code first, if it sent one). */
+  closed: Promise<string>;
+  /** Stops whatever timers and processes the client runs. */
+  stop(): void;
+}
+
+function connect(url: string, token: string, backend: string): Promise<CoordinatorConnection> {
+  return connectToCoordinator({
+    url, token, peerKind: 'node', backend, io: ioClient as unknown as IoLike, SimplePeer, wrtc: wrtc as unknown as SimplePeer.Options['wrtc'],
+  });
+}
+
+/**
+ * Starts two partial messages of `messageBytes` each (the largest the coordinator accepts) and sends one more
+ * frame of each every `everyMs`, heart-beating meanwhile: the coordinator must drop their reassembly at a
+ * deadline counted from the first frame (and with it this peer), not keep it while frames trickle in.
+ */
+export async function startTrickler(url: string, token: string, messageBytes: number, everyMs: number): Promise<Misbehaver> {
+  const conn = await connect(url, token, 'trickle');
+  const message = new Uint8Array(messageBytes).map((_, i) => (i * 131) & 0xff);
+  const ids = [0x7ff00001, 0x7ff00002];
+  let index = 0;
+  const trickle = () => {
+    if (index >= frameCount(messageBytes) - 1) return; // never complete them
+    for (const id of ids) conn.peer.send(buildFrame(message, id, index));
+    index++;
+  };
+  trickle();
+  const frames = setInterval(trickle, everyMs);
+  const beats = setInterval(() => void conn.transport.send({ type: 'heartbeat', sentAt: Date.now() }), 1_000);
+  const stop = () => {
+    clearInterval(frames);
+    clearInterval(beats);
+    conn.close();
+  };
+  void conn.closed.then(stop);
+  return { closed: conn.closed, stop };
+}
+
+/**
+ * A peer whose data channel opens and then takes nothing (its WebRTC process is stopped) while it keeps
+ * heart-beating over socket.io: every model state sent to it stays with the coordinator.
+ */
+export async function startNonReader(url: string, token: string): Promise<Misbehaver & { opened: Promise<void> }> {
+  const child = spawn(process.execPath, [path.join(ROOT, 'bin/run-ts.mjs'), path.join(ROOT, 'test/cluster/stalled-channel-child.ts')], {
+    cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const socket = ioClient(url, { transports: ['websocket'], reconnection: false, forceNew: true });
+  const emit = (m: Message) => socket.emit('msg', encodeMessage(m));
+  let settle: (reason: string) => void = () => {};
+  const closed = new Promise<string>((r) => (settle = r));
+  let opened: () => void = () => {};
+  let beats: ReturnType<typeof setInterval> | undefined;
+  const openedP = new Promise<void>((r) => (opened = r));
+  socket.on('connect', () => emit({ type: 'join', protocolVersion: PROTOCOL_VERSION, token, kind: 'node', backend: 'non-reader' }));
+  socket.on('msg', (data: Uint8Array) => {
+    const d = decodeMessage(new Uint8Array(data));
+    if (!d.ok) return;
+    const m = d.message;
+    if (m.type === 'welcome') {
+      child.send({ iceServers: m.iceServers });
+      beats ??= setInterval(() => emit({ type: 'heartbeat', sentAt: Date.now() }), 1_000);
+    }
+    if (m.type === 'signal') child.send({ signal: m.data });
+    if (m.type === 'error') settle(`${m.code}: ${m.message}`);
+  });
+  socket.on('disconnect', (reason) => settle(`socket closed: ${reason}`));
+  child.on('message', (m: { signal?: object; open?: boolean }) => {
+    if (m.signal) emit({ type: 'signal', data: m.signal });
+    if (m.open) {
+      child.kill('SIGSTOP');
+      opened();
+    }
+  });
+  const stop = () => {
+    clearInterval(beats);
+    socket.disconnect();
+    child.kill('SIGKILL');
+  };
+  void closed.then(() => clearInterval(beats));
+  return { closed, stop, opened: openedP };
+}
+
+/**
+ * Sends results for round 0 (long gone) with a gradient of `payloadBytes`, again and again, reconnecting
+ * whenever the coordinator drops it.
+ */
+export function startStaleSender(url: string, token: string, payloadBytes: number): Misbehaver & { sessions(): string[] } {
+  const gradient = codecByName('fp32').encode(new Float32Array(Math.floor(payloadBytes / 4)));
+  const bytes = encodeMessage(
+    { type: 'result', round: 0, version: 0, batchIds: [0], loss: 1, bytes: 1, gradient, computeMs: 1, encodeMs: 1 },
+    { maxMessageBytes: payloadBytes + 1024 * 1024 },
+  );
+  const reasons: string[] = [];
+  let stopped = false;
+  let current: CoordinatorConnection | undefined;
+  const loop = async () => {
+    while (!stopped) {
+      try {
+        current = await connect(url, token, 'stale');
+        // A framed transport of its own: the connection's is sized to what this peer accepts, not what it sends.
+        const raw = new FramedTransport(fromSimplePeer(current.peer), { limits: { maxMessageBytes: bytes.byteLength } });
+        for (let i = 0; i < 3 && !raw.isClosed; i++) await raw.send(bytes).catch(() => {});
+        reasons.push(await Promise.race([current.closed, new Promise<string>((r) => setTimeout(() => r('still open'), 3_000))]));
+        current.close();
+      } catch (e) {
+        reasons.push(`connect failed: ${(e as Error).message}`);
+        await new Promise((r) => setTimeout(r, 1_000));
+      }
+    }
+  };
+  const done = loop();
+  return {
+    closed: done.then(() => 'stopped'),
+    stop: () => {
+      stopped = true;
+      current?.close();
+    },
+    sessions: () => reasons,
+  };
+}
