@@ -53,8 +53,10 @@ export function peerLimitsForConfig(config: ModelConfigJson): Partial<ProtocolLi
   return peerLimits({ numParams: manifestSize(modelManifest(cfg)), exampleBytes: cfg.contextChunks * cfg.chunkBytes });
 }
 
-/** A receiver whose channel drains nothing for this long is too slow (a slow link still drains a little). */
-export const DEFAULT_SEND_STALL_MS = 20_000;
+/** A receiver whose channel drains nothing for this long is too slow (a slow link still drains a little).
+ *  Shorter than WebRTC's own give-up on a peer that stopped answering (about 15 s measured with
+ *  @roamhq/wrtc), so such a peer is dropped as too slow, counted, and told so. */
+export const DEFAULT_SEND_STALL_MS = 8_000;
 
 /**
  * What may wait for one peer: the model state being sent, the latest one queued behind it (they coalesce) and

@@ -6,6 +6,7 @@ import { ProtocolError, toProtocolError } from './errors.ts';
 import { resolveLimits, type ProtocolLimits } from './limits.ts';
 import { decodeMessage, encodeMessage, type Message } from './messages.ts';
 import type { DataChannelLike } from './channel.ts';
+import { StallWatch } from './stall-watch.ts';
 
 export { fromSimplePeer, fromRTCDataChannel, type DataChannelLike, type SimplePeerLike, type RTCDataChannelLike } from './channel.ts';
 
@@ -66,6 +67,7 @@ export class FramedTransport {
   private tooSlowCbs: ((err: ProtocolError) => void)[] = [];
   private queuedBytes = 0;
   private tooSlow = false;
+  private readonly stallWatch: StallWatch;
   private wakeSender: (() => void) | undefined;
   /** One frame buffer reused for every frame: channel.send() copies (RTCDataChannel does; so must others). */
   private readonly scratch: Uint8Array;
@@ -81,6 +83,9 @@ export class FramedTransport {
     }
     this.reassembler = new Reassembler(this.limits);
     this.scratch = new Uint8Array(this.opts.frameBytes);
+    this.stallWatch = new StallWatch(channel, this.opts.maxSendStallMs, () => this.queue.length > 0, (ms) =>
+      this.reportTooSlow(new ProtocolError('TIMEOUT', `the receiver took nothing for ${ms} ms`)),
+    );
     channel.setLowWaterMark(this.opts.lowWaterMark);
     channel.onData((frame) => this.onFrame(frame));
     channel.onClose(() => this.shutdown());
@@ -119,6 +124,7 @@ export class FramedTransport {
       }
       this.queue.push({ bytes, coalesceKey: key, started: false, resolve, reject });
       if (!this.pumping) void this.pump();
+      this.stallWatch.arm();
     });
   }
 
@@ -167,6 +173,7 @@ export class FramedTransport {
     this.closed = true;
     clearInterval(this.sweepTimer);
     this.sweepTimer = undefined;
+    this.stallWatch.stop();
     this.reassembler.clear();
     const err = new ProtocolError('CLOSED', 'transport closed before the message was sent');
     for (const o of this.queue.splice(0)) o.reject(err);
@@ -188,7 +195,9 @@ export class FramedTransport {
           for (let i = 0; i < count; i++) {
             if (this.channel.bufferedAmount > this.opts.highWaterMark) await this.drain();
             if (this.closed) throw new ProtocolError('CLOSED', 'transport closed while sending');
-            this.channel.send(buildFrame(out.bytes, id, i, this.opts.frameBytes, this.scratch));
+            const frame = buildFrame(out.bytes, id, i, this.opts.frameBytes, this.scratch);
+            this.channel.send(frame);
+            this.stallWatch.handed(frame.byteLength);
           }
           this.dequeue(out);
           out.resolve();
@@ -213,12 +222,9 @@ export class FramedTransport {
     for (const cb of this.tooSlowCbs) safeCall(() => cb(err));
   }
 
-  /** Waits until the channel's buffer is below the low-water mark (event, with a poll as backstop). A buffer
-   *  that does not shrink at all for maxSendStallMs makes the receiver too slow. */
+  /** Waits until the channel's buffer is below the low-water mark (event, with a poll as backstop). */
   private drain(): Promise<void> {
     return new Promise<void>((resolve) => {
-      let lowest = this.channel.bufferedAmount;
-      let progressAt = Date.now();
       let done = false;
       const finish = () => {
         if (done) return;
@@ -230,15 +236,7 @@ export class FramedTransport {
       };
       const unsubscribe = this.channel.onBufferedAmountLow(finish);
       const poll = setInterval(() => {
-        const buffered = this.channel.bufferedAmount;
-        if (this.closed || buffered <= this.opts.lowWaterMark) return finish();
-        const now = Date.now();
-        if (buffered < lowest) {
-          lowest = buffered;
-          progressAt = now;
-        } else if (now - progressAt >= this.opts.maxSendStallMs) {
-          this.reportTooSlow(new ProtocolError('TIMEOUT', `the receiver took nothing for ${now - progressAt} ms`));
-        }
+        if (this.closed || this.channel.bufferedAmount <= this.opts.lowWaterMark) finish();
       }, this.opts.drainPollMs);
       this.wakeSender = finish;
       // The event may have fired between the caller's check and the subscription.

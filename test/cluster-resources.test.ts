@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { killAll, startCoordinatorProcess, startPeerProcess, waitFor, type CoordinatorProc } from './cluster/processes.ts';
-import { roundRate, startSampling, type GaugeSample } from './cluster/coordinator-gauges.ts';
+import { coordinatorOverheadMs, roundRate, roundsWithin, startSampling, type GaugeSample } from './cluster/coordinator-gauges.ts';
 import { startNonReader, startStaleSender, startTrickler, type Misbehaver } from './cluster/misbehaving-peers.ts';
 import { coordinatorLimits } from '../protocol/model-limits.ts';
 
@@ -27,8 +27,10 @@ afterAll(async () => {
   rmSync(runDir, { recursive: true, force: true });
 });
 
-const peak = (s: GaugeSample[], k: keyof GaugeSample) => Math.max(...s.map((x) => x[k]));
-const median = (s: GaugeSample[], k: keyof GaugeSample) => [...s.map((x) => x[k])].sort((a, b) => a - b)[Math.floor(s.length / 2)]!;
+type Gauge = Exclude<keyof GaugeSample, 'recent'>;
+const peak = (s: GaugeSample[], k: Gauge) => Math.max(...s.map((x) => x[k]));
+const middle = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
+const median = (s: GaugeSample[], k: Gauge) => middle(s.map((x) => x[k]));
 
 async function loopSamples(url: string, stopped: () => boolean): Promise<number> {
   let calls = 0;
@@ -50,6 +52,8 @@ describe('a coordinator under misbehaving peers', () => {
     const numParams = (await coord.status()).numParams;
     const modelBytes = 4 * numParams;
 
+    // Encoded before anything is measured: 64 MB of msgpack would block this process for a while.
+    const stale = startStaleSender(coord.url, coord.token, 64 * MiB);
     const sampling = startSampling(coord.url, 500);
     await new Promise((r) => setTimeout(r, 8_000));
     const baseline = sampling.samples.slice();
@@ -59,19 +63,23 @@ describe('a coordinator under misbehaving peers', () => {
     const maxMessage = coordinatorLimits(numParams, 'int8').maxMessageBytes!;
     const trickler = await startTrickler(coord.url, coord.token, maxMessage, 5_000);
     const nonReader = await startNonReader(coord.url, coord.token);
-    const stale = startStaleSender(coord.url, coord.token, 64 * MiB);
+    stale.start();
     misbehavers.push(trickler, nonReader, stale);
     const attackStart = Date.now();
     const trickleEnd = await Promise.race([trickler.closed, new Promise<string>((r) => setTimeout(() => r('still open'), 45_000))]);
     const trickleMs = Date.now() - attackStart;
-    const nonReaderEnd = await Promise.race([nonReader.closed, new Promise<string>((r) => setTimeout(() => r('still open'), 5_000))]);
+    await nonReader.opened;
+    const nonReaderEnd = await Promise.race([nonReader.closed, new Promise<string>((r) => setTimeout(() => r('still open'), 15_000))]);
+    const nonReaderMs = (nonReader.closedAt() ?? Date.now()) - attackStart;
     stale.stop();
     stopSamples = true;
     const calls = await sampleCalls;
     await sampling.stop();
     const attack = sampling.samples.slice(baseline.length);
 
+    const overhead = (xs: GaugeSample[]) => middle(roundsWithin(xs).map(coordinatorOverheadMs));
     const figures = {
+      baselineOverheadMs: overhead(baseline), attackOverheadMs: overhead(attack),
       modelBytes, numParams,
       baselineRssMiB: median(baseline, 'rssBytes') / MiB, peakRssMiB: peak(attack, 'rssBytes') / MiB,
       baselineHeapMiB: median(baseline, 'heapUsedBytes') / MiB, peakHeapMiB: peak(attack, 'heapUsedBytes') / MiB,
@@ -79,10 +87,12 @@ describe('a coordinator under misbehaving peers', () => {
       peakLagMs: peak(attack, 'lagMaxSeconds') * 1000, baselineLagMs: peak(baseline, 'lagMaxSeconds') * 1000,
       baselineRoundsPerSec: roundRate(baseline), attackRoundsPerSec: roundRate(attack),
       lagSeries: attack.map((x) => [Math.round((x.at - attackStart) / 100) / 10, Math.round(x.lagMaxSeconds * 1000), x.round]),
-      trickleEnd, trickleMs, nonReaderEnd, staleSessions: stale.sessions(), sampleCalls: calls,
+      trickleEnd, trickleMs, nonReaderEnd, nonReaderMs, staleSessions: stale.sessions(), sampleCalls: calls,
     };
     console.log(`RESOURCES ${JSON.stringify(figures)}`);
-    if (sampling.failures.length > 0) console.log(`coordinator output:\n${coord.output().slice(-6000)}`);
+    // What the coordinator said about every peer it dropped (warnings), for the record.
+    const dropped = coord.output().split('\n').filter((l) => /"level":[45]0/.test(l) && !/"code":"TOO_LARGE"/.test(l));
+    console.log(`coordinator warnings:\n${dropped.slice(0, 40).join('\n')}`);
     expect(sampling.failures).toEqual([]);
 
     // The trickled partials hit their deadline (30 s from the first frame + time for their size), not refreshed.
@@ -90,14 +100,23 @@ describe('a coordinator under misbehaving peers', () => {
     expect(trickleMs).toBeLessThan(40_000);
     // The peer that never reads is dropped as too slow; the stale sender at its first oversized frame.
     expect(nonReaderEnd).toMatch(/ERR_TOO_SLOW/);
+    expect(nonReaderMs).toBeLessThan(40_000);
     expect(stale.sessions().length).toBeGreaterThan(0);
-    for (const s of stale.sessions()) expect(s).toMatch(/TOO_LARGE/);
+    // Each stale session was refused at its first frame: the client hears the error, or (a race on its side)
+    // the channel's close first; the coordinator logged a TOO_LARGE refusal for every one.
+    for (const s of stale.sessions()) expect(s).toMatch(/TOO_LARGE|ERR_CLOSED/);
+    const tooLarge = coord.output().split('\n').filter((l) => /"code":"TOO_LARGE"/.test(l)).length;
+    expect(tooLarge).toBeGreaterThanOrEqual(stale.sessions().length);
     // Memory over the baseline: a small multiple of the model size (plus a few MiB of allocator slack).
     const slack = 16 * MiB;
     expect(peak(attack, 'rssBytes') - median(baseline, 'rssBytes')).toBeLessThan(8 * modelBytes + slack);
     expect(peak(attack, 'heapUsedBytes') - median(baseline, 'heapUsedBytes')).toBeLessThan(8 * modelBytes + slack);
     expect(peak(attack, 'lagMaxSeconds')).toBeLessThan(1);
-    expect(roundRate(attack)).toBeGreaterThan(0.5 * roundRate(baseline));
+    // Rounds keep their pace: what the coordinator adds to a round beyond the honest peer's compute (transfer,
+    // aggregation, broadcast) stays within 250 ms of the baseline's (the peer itself shares two cores with
+    // everything here, so the raw round rate also reflects CPU contention; it is reported, and must not stall).
+    expect(overhead(attack)).toBeLessThan(overhead(baseline) + 250);
+    expect(roundRate(attack)).toBeGreaterThan(0.25 * roundRate(baseline));
     expect((await coord.status()).peers.some((p) => p.backend === 'wasm')).toBe(true);
   }, 150_000);
 });

@@ -58,14 +58,16 @@ export async function startTrickler(url: string, token: string, messageBytes: nu
  * A peer whose data channel opens and then takes nothing (its WebRTC process is stopped) while it keeps
  * heart-beating over socket.io: every model state sent to it stays with the coordinator.
  */
-export async function startNonReader(url: string, token: string): Promise<Misbehaver & { opened: Promise<void> }> {
+export async function startNonReader(url: string, token: string): Promise<Misbehaver & { opened: Promise<void>; closedAt(): number | undefined }> {
   const child = spawn(process.execPath, [path.join(ROOT, 'bin/run-ts.mjs'), path.join(ROOT, 'test/cluster/stalled-channel-child.ts')], {
     cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const socket = ioClient(url, { transports: ['websocket'], reconnection: false, forceNew: true });
   const emit = (m: Message) => socket.emit('msg', encodeMessage(m));
   let settle: (reason: string) => void = () => {};
+  let closedAt: number | undefined;
   const closed = new Promise<string>((r) => (settle = r));
+  void closed.then(() => (closedAt = Date.now()));
   let opened: () => void = () => {};
   let beats: ReturnType<typeof setInterval> | undefined;
   const openedP = new Promise<void>((r) => (opened = r));
@@ -95,14 +97,14 @@ export async function startNonReader(url: string, token: string): Promise<Misbeh
     child.kill('SIGKILL');
   };
   void closed.then(() => clearInterval(beats));
-  return { closed, stop, opened: openedP };
+  return { closed, stop, opened: openedP, closedAt: () => closedAt };
 }
 
 /**
  * Sends results for round 0 (long gone) with a gradient of `payloadBytes`, again and again, reconnecting
  * whenever the coordinator drops it.
  */
-export function startStaleSender(url: string, token: string, payloadBytes: number): Misbehaver & { sessions(): string[] } {
+export function startStaleSender(url: string, token: string, payloadBytes: number): Misbehaver & { start(): void; sessions(): string[] } {
   const gradient = codecByName('fp32').encode(new Float32Array(Math.floor(payloadBytes / 4)));
   const bytes = encodeMessage(
     { type: 'result', round: 0, version: 0, batchIds: [0], loss: 1, bytes: 1, gradient, computeMs: 1, encodeMs: 1 },
@@ -120,15 +122,19 @@ export function startStaleSender(url: string, token: string, payloadBytes: numbe
         for (let i = 0; i < 3 && !raw.isClosed; i++) await raw.send(bytes).catch(() => {});
         reasons.push(await Promise.race([current.closed, new Promise<string>((r) => setTimeout(() => r('still open'), 3_000))]));
         current.close();
+        await new Promise((r) => setTimeout(r, 1_000));
       } catch (e) {
         reasons.push(`connect failed: ${(e as Error).message}`);
         await new Promise((r) => setTimeout(r, 1_000));
       }
     }
   };
-  const done = loop();
+  let done: Promise<void> = Promise.resolve();
   return {
-    closed: done.then(() => 'stopped'),
+    start: () => void (done = loop()),
+    get closed() {
+      return done.then(() => 'stopped');
+    },
     stop: () => {
       stopped = true;
       current?.close();
