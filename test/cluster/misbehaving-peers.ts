@@ -8,9 +8,7 @@ import wrtc from '@roamhq/wrtc';
 import { io as ioClient } from 'socket.io-client';
 import { connectToCoordinator, type CoordinatorConnection, type IoLike } from '../../peer/core/connect.ts';
 import { buildFrame, frameCount } from '../../protocol/framing.ts';
-import { FramedTransport, fromSimplePeer } from '../../protocol/transport.ts';
 import { decodeMessage, encodeMessage, PROTOCOL_VERSION, type Message } from '../../protocol/messages.ts';
-import { codecByName } from '../../protocol/codecs/index.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
@@ -21,7 +19,7 @@ export interface Misbehaver {
   stop(): void;
 }
 
-function connect(url: string, token: string, backend: string): Promise<CoordinatorConnection> {
+export function connect(url: string, token: string, backend: string): Promise<CoordinatorConnection> {
   return connectToCoordinator({
     url, token, peerKind: 'node', backend, io: ioClient as unknown as IoLike, SimplePeer, wrtc: wrtc as unknown as SimplePeer.Options['wrtc'],
   });
@@ -102,43 +100,21 @@ export async function startNonReader(url: string, token: string): Promise<Misbeh
 
 /**
  * Sends results for round 0 (long gone) with a gradient of `payloadBytes`, again and again, reconnecting
- * whenever the coordinator drops it.
+ * whenever the coordinator drops it. In a process of its own (test/cluster/stale-sender-child.ts): a native
+ * WebRTC fault under this churn must not take the test runner down with it.
  */
-export function startStaleSender(url: string, token: string, payloadBytes: number): Misbehaver & { start(): void; sessions(): string[] } {
-  const gradient = codecByName('fp32').encode(new Float32Array(Math.floor(payloadBytes / 4)));
-  const bytes = encodeMessage(
-    { type: 'result', round: 0, version: 0, batchIds: [0], loss: 1, bytes: 1, gradient, computeMs: 1, encodeMs: 1 },
-    { maxMessageBytes: payloadBytes + 1024 * 1024 },
+export function startStaleSender(url: string, token: string, payloadBytes: number): Misbehaver & { sessions(): string[] } {
+  const child = spawn(
+    process.execPath,
+    [path.join(ROOT, 'bin/run-ts.mjs'), path.join(ROOT, 'test/cluster/stale-sender-child.ts'), url, token, String(payloadBytes)],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
   );
-  const reasons: string[] = [];
-  let stopped = false;
-  let current: CoordinatorConnection | undefined;
-  const loop = async () => {
-    while (!stopped) {
-      try {
-        current = await connect(url, token, 'stale');
-        // A framed transport of its own: the connection's is sized to what this peer accepts, not what it sends.
-        const raw = new FramedTransport(fromSimplePeer(current.peer), { limits: { maxMessageBytes: bytes.byteLength } });
-        for (let i = 0; i < 3 && !raw.isClosed; i++) await raw.send(bytes).catch(() => {});
-        reasons.push(await Promise.race([current.closed, new Promise<string>((r) => setTimeout(() => r('still open'), 3_000))]));
-        current.close();
-        await new Promise((r) => setTimeout(r, 1_000));
-      } catch (e) {
-        reasons.push(`connect failed: ${(e as Error).message}`);
-        await new Promise((r) => setTimeout(r, 1_000));
-      }
-    }
-  };
-  let done: Promise<void> = Promise.resolve();
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<string>((r) => child.once('exit', (code, signal) => r(`exited: ${code ?? signal}`)));
   return {
-    start: () => void (done = loop()),
-    get closed() {
-      return done.then(() => 'stopped');
-    },
-    stop: () => {
-      stopped = true;
-      current?.close();
-    },
-    sessions: () => reasons,
+    closed: exited,
+    stop: () => child.kill('SIGKILL'),
+    sessions: () => [...out.matchAll(/^SESSION (.*)$/gm)].map((m) => m[1]!),
   };
 }
