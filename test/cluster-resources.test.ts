@@ -6,8 +6,8 @@
 //    heart-beating over socket.io (model states to it coalesce; it is dropped as too slow);
 //  - a stale sender sends 64 MB results for round 0 again and again (refused at their first frame);
 // and GET /api/sample is called in a loop. The coordinator's own gauges (/metrics) are sampled throughout:
-// RSS and heap stay within a small multiple of the model size over the baseline, the event loop never lags a
-// second, and rounds keep their pace. The figures measured are printed (RESOURCES {...}).
+// external memory (and, with a wider allowance, RSS) stays within a small multiple of the model size over the
+// baseline, the event loop never lags a second, and rounds keep their pace. The figures measured are printed (RESOURCES {...}).
 import { afterAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -84,7 +84,12 @@ describe('a coordinator under misbehaving peers', () => {
       peakExternalMiB: peak(attack, 'externalBytes') / MiB,
       peakLagMs: peak(attack, 'lagMaxSeconds') * 1000, baselineLagMs: peak(baseline, 'lagMaxSeconds') * 1000,
       baselineRoundsPerSec: roundRate(baseline), attackRoundsPerSec: roundRate(attack),
-      lagSeries: attack.map((x) => [Math.round((x.at - attackStart) / 100) / 10, Math.round(x.lagMaxSeconds * 1000), x.round]),
+      // [seconds since the attack began, lag ms, round, RSS MiB, heap MiB, external MiB]
+      series: [...baseline.slice(-4), ...attack].map((x) => [
+        Math.round((x.at - attackStart) / 100) / 10, Math.round(x.lagMaxSeconds * 1000), x.round,
+        Math.round(x.rssBytes / MiB), Math.round(x.heapUsedBytes / MiB), Math.round(x.externalBytes / MiB),
+      ]),
+      baselineExternalMiB: median(baseline, 'externalBytes') / MiB,
       trickleEnd, trickleMs, nonReaderEnd, nonReaderMs, staleSessions: stale.sessions(), sampleCalls: calls,
     };
     console.log(`RESOURCES ${JSON.stringify(figures)}`);
@@ -108,13 +113,14 @@ describe('a coordinator under misbehaving peers', () => {
     for (const s of stale.sessions()) expect(s).toMatch(/TOO_LARGE|ERR_CLOSED/);
     const tooLarge = coord.output().split('\n').filter((l) => /"code":"TOO_LARGE"/.test(l)).length;
     expect(tooLarge).toBeGreaterThanOrEqual(stale.sessions().length);
-    // Memory over the baseline: a small multiple of the model size plus a fixed allowance for what any peer
-    // costs (WebRTC connections churned by the stale sender, socket.io, heap growth between collections): with
-    // the tiny preset's 0.4 MB model the allowance dominates. One 64 MB stale result reassembled, as before the
-    // limits were sized to the model, would pass it on its own.
-    const slack = 32 * MiB;
-    expect(peak(attack, 'rssBytes') - median(baseline, 'rssBytes')).toBeLessThan(8 * modelBytes + slack);
-    expect(peak(attack, 'heapUsedBytes') - median(baseline, 'heapUsedBytes')).toBeLessThan(8 * modelBytes + slack);
+    // Memory over the baseline. What a peer can make the coordinator hold lives in ArrayBuffers (reassembly,
+    // send queues, frames): external memory stays within a small multiple of the model plus 32 MiB (it swings by 10-20 MiB on its own). RSS adds
+    // what every connection costs (WebRTC, socket.io: the stale sender churns a session a second) and heap
+    // garbage between collections, so its allowance is wider; one 64 MB stale result reassembled, as before the
+    // limits were sized to the model, passes both on its own (measured before the fix: RSS +246 MiB, external
+    // +140 MiB). Heap use is reported, not bounded (it rises with session churn until a major collection).
+    expect(peak(attack, 'externalBytes') - median(baseline, 'externalBytes')).toBeLessThan(8 * modelBytes + 32 * MiB);
+    expect(peak(attack, 'rssBytes') - median(baseline, 'rssBytes')).toBeLessThan(8 * modelBytes + 128 * MiB);
     expect(peak(attack, 'lagMaxSeconds')).toBeLessThan(1);
     // Rounds keep their pace: what the coordinator adds to a round beyond the honest peer's compute (transfer,
     // aggregation, broadcast) stays within 250 ms of the baseline's. The raw round rate is reported, not
