@@ -114,7 +114,8 @@ describe('a coordinator under misbehaving peers', () => {
     const tooLarge = coord.output().split('\n').filter((l) => /"code":"TOO_LARGE"/.test(l)).length;
     expect(tooLarge).toBeGreaterThanOrEqual(stale.sessions().length);
     // Memory over the baseline. What a peer can make the coordinator hold lives in ArrayBuffers (reassembly,
-    // send queues, frames): external memory stays within a small multiple of the model plus 32 MiB (it swings by 10-20 MiB on its own). RSS adds
+    // send queues, frames): external memory stays within a small multiple of the model plus 32 MiB (it swings
+    // by 10-20 MiB on its own). RSS adds
     // what every connection costs (WebRTC, socket.io: the stale sender churns a session a second) and heap
     // garbage between collections, so its allowance is wider; one 64 MB stale result reassembled, as before the
     // limits were sized to the model, passes both on its own (measured before the fix: RSS +246 MiB, external
