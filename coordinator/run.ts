@@ -6,7 +6,8 @@ import type { CoordinatorSettings } from './settings/settings.ts';
 import { PROTOCOL_VERSION, type Message, type MessageOf, type ModelConfigJson } from '../protocol/messages.ts';
 import type { CoordinatorStatus, RoundRecord } from '../protocol/status.ts';
 import { bytesToText } from '../model/bytes.ts';
-import { generate } from '../model/generate.ts';
+import { generateAsync } from '../model/generate.ts';
+import { StlmModel } from '../model/stlm.ts';
 import { BackgroundConsolidation } from './consolidation/background.ts';
 import { startLivenessSweep } from './peers/liveness.ts';
 import { createMetrics } from './journal/metrics.ts';
@@ -41,8 +42,9 @@ export interface Run {
   checkpoint(reason: string): Promise<string | undefined>;
   /** Writes a checkpoint and consolidates it (prune + int8, scored against the dense model); the summary. */
   consolidate(): Promise<Record<string, unknown>>;
-  /** Text sampled from the current master weights (the dashboard's sample box). */
-  sample(prompt: string, maxBytes: number): { text: string; round: number };
+  /** Text sampled from the current master weights (the dashboard's sample box), a byte at a time between
+   *  other work (model/generate.ts's generateAsync): it never holds the event loop for more than a forward pass. */
+  sample(prompt: string, maxBytes: number): Promise<{ text: string; round: number }>;
 }
 
 const HEARTBEAT_MS = 2_000;
@@ -65,6 +67,7 @@ export async function createRun(
   const tasks = given.evalTasks?.length ? await loadTaskFiles(given.evalTasks, logger) : [];
   const opened = await openRun(given, logger);
   const { settings, config, runId, dataset, evalModel, state, consolidator, journal } = opened;
+  let sampleModel: StlmModel | undefined;
   const metrics = createMetrics();
   const validationExamples = () => dataset.validationExamples(settings.validationExamples);
   const reference = startCompressorReference(opened.trainText, validationExamples(), logger);
@@ -145,10 +148,13 @@ export async function createRun(
     async consolidate() {
       return checkpoints.consolidate(await checkpoints.save('consolidate'));
     },
-    sample(prompt, maxBytes) {
-      evalModel.setWeights(state.weights);
-      const out = generate(evalModel, prompt, { maxBytes, temperature: 0.8, topK: 40, seed: state.round });
-      return { text: bytesToText(out), round: state.round };
+    async sample(prompt, maxBytes) {
+      const round = state.round;
+      // A model of its own: validation, interleaved with a sample, sets the evaluation model's weights too.
+      sampleModel ??= StlmModel.create(config, settings.seed);
+      sampleModel.setWeights(state.weights);
+      const out = await generateAsync(sampleModel, prompt, { maxBytes, temperature: 0.8, topK: 40, seed: round });
+      return { text: bytesToText(out), round };
     },
   };
 }

@@ -69,6 +69,8 @@ export const ERROR_CODES = [
   'ERR_SIGNALING',
   /** The coordinator's model does not fit what this peer can hold (the peer refuses; retrying cannot help). */
   'ERR_MODEL_TOO_LARGE',
+  /** The peer did not take what was sent to it: its outgoing queue passed its bound, or made no progress for too long. */
+  'ERR_TOO_SLOW',
   // WebRTC failures, raised on either side before the data channel opens.
   /** simple-peer reported an error. */
   'ERR_WEBRTC',

@@ -58,7 +58,7 @@ describe('framing', () => {
   });
 
   it('drops a stalled partial message after the timeout and frees its memory', () => {
-    const r = new Reassembler({ ...DEFAULT_LIMITS, partialTimeoutMs: 1000 });
+    const r = new Reassembler({ ...DEFAULT_LIMITS, partialTimeoutMs: 1000, partialMinBytesPerSec: Infinity });
     const f = frames(bytes(2 * CAP), 5);
     r.push(f[0]!, 0);
     expect(r.partialCount).toBe(1);
@@ -69,6 +69,28 @@ describe('framing', () => {
     expect(r.bufferedBytes).toBe(0);
     // The late second frame starts a new partial that never completes instead of producing a message.
     expect(r.push(f[1]!, 2000).message).toBeUndefined();
+  });
+
+  it('counts the timeout from the first frame: a trickle of frames does not keep a partial alive', () => {
+    const r = new Reassembler({ ...DEFAULT_LIMITS, partialTimeoutMs: 1000, partialMinBytesPerSec: Infinity });
+    const f = frames(bytes(5 * CAP), 7);
+    r.push(f[0]!, 0);
+    // A frame at 900 ms would have refreshed a "no frame for 1000 ms" timer; the deadline stays at 1000.
+    expect(r.push(f[1]!, 900).error).toBeUndefined();
+    expect(r.expire(999)).toEqual([]);
+    expect(r.expire(1000).map((e) => e.code)).toEqual(['TIMEOUT']);
+    expect(r.partialCount).toBe(0);
+    expect(r.bufferedBytes).toBe(0);
+  });
+
+  it('gives a large message time for its size at the slowest accepted rate', () => {
+    const r = new Reassembler({ ...DEFAULT_LIMITS, partialTimeoutMs: 1000, partialMinBytesPerSec: 2 * CAP });
+    const f = frames(bytes(4 * CAP), 8);
+    r.push(f[0]!, 0);
+    // 4 frames at 2 frames a second: 2 s on top of the 1 s allowance.
+    expect(r.allowanceMs(4 * CAP)).toBe(3000);
+    expect(r.expire(2999)).toEqual([]);
+    expect(r.expire(3000).map((e) => e.code)).toEqual(['TIMEOUT']);
   });
 
   it('bounds partial messages in flight and reassembly bytes', () => {

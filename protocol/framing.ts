@@ -7,7 +7,7 @@
 // All counters are 32-bit (disco's u16 id / u8 index capped a connection at 65,535 messages).
 import { crc32 } from '../common/crc32.ts';
 import { ProtocolError } from './errors.ts';
-import type { ProtocolLimits } from './limits.ts';
+import { DEFAULT_PARTIAL_MIN_BYTES_PER_SEC, type ProtocolLimits } from './limits.ts';
 
 export const FRAME_MAGIC = 0x53;
 export const FRAME_VERSION = 1;
@@ -101,7 +101,9 @@ interface Partial {
   data: Uint8Array;
   seen: Uint8Array;
   received: number;
-  lastSeen: number;
+  /** Dropped at this time unless complete: counted from the FIRST frame, so a trickle of frames cannot keep a
+   *  partial alive (a fixed allowance plus the time the whole message needs at the slowest accepted rate). */
+  deadline: number;
 }
 
 export type ReassemblyResult = { message?: Uint8Array; error?: ProtocolError };
@@ -114,7 +116,10 @@ export class Reassembler {
   private readonly partials = new Map<number, Partial>();
   private reservedBytes = 0;
 
-  constructor(private readonly limits: Pick<ProtocolLimits, 'maxMessageBytes' | 'maxPartialMessages' | 'maxReassemblyBytes' | 'partialTimeoutMs'>) {}
+  constructor(
+    private readonly limits: Pick<ProtocolLimits, 'maxMessageBytes' | 'maxPartialMessages' | 'maxReassemblyBytes' | 'partialTimeoutMs'> &
+      { partialMinBytesPerSec?: number },
+  ) {}
 
   get partialCount(): number {
     return this.partials.size;
@@ -143,7 +148,7 @@ export class Reassembler {
       }
       p = {
         count: f.count, chunkSize: f.chunkSize, totalLength: f.totalLength, data: new Uint8Array(f.totalLength),
-        seen: new Uint8Array(f.count), received: 0, lastSeen: now,
+        seen: new Uint8Array(f.count), received: 0, deadline: now + this.allowanceMs(f.totalLength),
       };
       this.partials.set(f.messageId, p);
       this.reservedBytes += f.totalLength;
@@ -160,19 +165,24 @@ export class Reassembler {
     p.data.set(f.payload, f.index * p.chunkSize);
     p.seen[f.index] = 1;
     p.received++;
-    p.lastSeen = now;
     if (p.received < p.count) return {};
     this.remove(f.messageId);
     return { message: p.data };
   }
 
-  /** Drops partial messages with no frame for `partialTimeoutMs`; returns one TIMEOUT error per dropped message. */
+  /** How long a message of `totalLength` bytes may take from its first frame to its last. */
+  allowanceMs(totalLength: number): number {
+    const rate = this.limits.partialMinBytesPerSec ?? DEFAULT_PARTIAL_MIN_BYTES_PER_SEC;
+    return this.limits.partialTimeoutMs + Math.ceil((totalLength * 1000) / rate);
+  }
+
+  /** Drops partial messages not complete by their deadline (see allowanceMs); one TIMEOUT error per dropped message. */
   expire(now: number): ProtocolError[] {
     const errors: ProtocolError[] = [];
     for (const [id, p] of this.partials) {
-      if (now - p.lastSeen >= this.limits.partialTimeoutMs) {
+      if (now >= p.deadline) {
         this.remove(id);
-        errors.push(new ProtocolError('TIMEOUT', `message ${id} stalled at frame ${p.received} of ${p.count}; dropped`));
+        errors.push(new ProtocolError('TIMEOUT', `message ${id} incomplete at its deadline (frame ${p.received} of ${p.count}); dropped`));
       }
     }
     return errors;

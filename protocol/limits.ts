@@ -9,8 +9,11 @@ export interface ProtocolLimits {
   maxPartialMessages: number;
   /** Bytes held by all partial messages of one transport together. */
   maxReassemblyBytes: number;
-  /** A partial message with no new frame for this long is dropped. */
+  /** A partial message is dropped unless complete this long after its FIRST frame, plus the time its announced
+   *  length takes at `partialMinBytesPerSec` (a trickle of frames does not extend it). */
   partialTimeoutMs: number;
+  /** The slowest transfer rate a large message is allowed (bytes per second). */
+  partialMinBytesPerSec: number;
   /** Examples in one assignment, summed over its batches. */
   maxExamplesPerAssignment: number;
   /** Batches in one assignment (local steps). */
@@ -23,11 +26,15 @@ export interface ProtocolLimits {
   expectedParams?: number;
 }
 
+/** 1 MiB/s: a 20 MB model state gets 20 s on top of partialTimeoutMs. */
+export const DEFAULT_PARTIAL_MIN_BYTES_PER_SEC = 1024 * 1024;
+
 export const DEFAULT_LIMITS: Readonly<ProtocolLimits> = Object.freeze({
   maxMessageBytes: 128 * 1024 * 1024,
   maxPartialMessages: 8,
   maxReassemblyBytes: 256 * 1024 * 1024,
   partialTimeoutMs: 30 * 1000,
+  partialMinBytesPerSec: DEFAULT_PARTIAL_MIN_BYTES_PER_SEC,
   maxExamplesPerAssignment: 4096,
   maxBatchesPerAssignment: 64,
   maxExampleBytes: 64 * 1024,

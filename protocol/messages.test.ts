@@ -89,6 +89,14 @@ describe('messages', () => {
     expect(() => encodeMessage({ type: 'signal', data: { sdp: 'x'.repeat(DEFAULT_LIMITS.maxSignalBytes) } })).toThrow(/TOO_LARGE/);
   });
 
+  it('bounds the batch ids of a result by what an assignment may hold', () => {
+    const s = sampleMessages();
+    const many = pack({ ...s.result, batchIds: Array.from({ length: 100_000 }, (_, i) => i) });
+    expect(decodeMessage(many)).toMatchObject({ ok: false, error: { code: 'TOO_LARGE' } });
+    const most = pack({ ...s.result, batchIds: Array.from({ length: DEFAULT_LIMITS.maxBatchesPerAssignment }, (_, i) => i) });
+    expect(decodeMessage(most).ok).toBe(true);
+  });
+
   it('carries every ErrorCode in an error message, and only those', () => {
     for (const code of ERROR_CODES) expect(roundTrip({ type: 'error', code, message: 'm', fatal: false })).toMatchObject({ code });
     // An older or newer sender's code is an invalid message to us (the receiver drops or refuses it), never a crash.

@@ -115,6 +115,10 @@ function checkLimits(msg: Message, lim: ProtocolLimits): ProtocolError | undefin
       }
       return undefined;
     case 'result': {
+      // One batch per local step, or one per thread: never more than an assignment may hold.
+      if (msg.batchIds.length > lim.maxBatchesPerAssignment) {
+        return new ProtocolError('TOO_LARGE', `${msg.batchIds.length} batch ids exceed ${lim.maxBatchesPerAssignment}`);
+      }
       if (lim.expectedParams === undefined) return undefined;
       const header = readCodecHeader(msg.gradient);
       if (!header.ok) return header.error;

@@ -79,7 +79,7 @@ describe('FramedTransport over an in-memory channel', () => {
   });
 
   it('drops a stalled partial message after partialTimeoutMs', async () => {
-    const { b, ca } = framedPair({ limits: { partialTimeoutMs: 100 } });
+    const { b, ca } = framedPair({ limits: { partialTimeoutMs: 100, partialMinBytesPerSec: Infinity } });
     const errors: ProtocolError[] = [];
     b.onError((e) => errors.push(e));
     ca.send(buildFrame(pattern(3 * CAP), 42, 0));

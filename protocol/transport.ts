@@ -6,6 +6,7 @@ import { ProtocolError, toProtocolError } from './errors.ts';
 import { resolveLimits, type ProtocolLimits } from './limits.ts';
 import { decodeMessage, encodeMessage, type Message } from './messages.ts';
 import type { DataChannelLike } from './channel.ts';
+import { StallWatch } from './stall-watch.ts';
 
 export { fromSimplePeer, fromRTCDataChannel, type DataChannelLike, type SimplePeerLike, type RTCDataChannelLike } from './channel.ts';
 
@@ -19,6 +20,18 @@ export interface FramedTransportOptions {
   lowWaterMark?: number;
   /** Backstop poll while paused, in case a buffered-amount-low event is never delivered. */
   drainPollMs?: number;
+  /** Bytes queued and not yet handed to the channel (the message being sent included) above which the receiver
+   *  counts as too slow: the send is refused and onTooSlow fires. */
+  maxQueuedBytes?: number;
+  /** The receiver counts as too slow when the channel's buffer has not drained at all for this long while
+   *  messages wait (a peer that stopped reading keeps the sender paused forever otherwise). */
+  maxSendStallMs?: number;
+}
+
+export interface SendOptions {
+  /** A message with a key replaces the queued message with the same key that has not started sending, in its
+   *  place in the queue (e.g. model states: only the latest matters). The replaced send's promise resolves. */
+  coalesceKey?: string;
 }
 
 const DEFAULTS = {
@@ -26,10 +39,15 @@ const DEFAULTS = {
   highWaterMark: 1024 * 1024,
   lowWaterMark: 256 * 1024,
   drainPollMs: 50,
+  maxQueuedBytes: Infinity,
+  maxSendStallMs: Infinity,
 };
 
 interface Outgoing {
   bytes: Uint8Array;
+  coalesceKey: string | undefined;
+  /** Its first frame went to the channel: it can no longer be replaced. */
+  started: boolean;
   resolve(): void;
   reject(e: ProtocolError): void;
 }
@@ -46,6 +64,10 @@ export class FramedTransport {
   private messageCbs: ((bytes: Uint8Array) => void)[] = [];
   private errorCbs: ((err: ProtocolError) => void)[] = [];
   private closeCbs: (() => void)[] = [];
+  private tooSlowCbs: ((err: ProtocolError) => void)[] = [];
+  private queuedBytes = 0;
+  private tooSlow = false;
+  private readonly stallWatch: StallWatch;
   private wakeSender: (() => void) | undefined;
   /** One frame buffer reused for every frame: channel.send() copies (RTCDataChannel does; so must others). */
   private readonly scratch: Uint8Array;
@@ -61,6 +83,9 @@ export class FramedTransport {
     }
     this.reassembler = new Reassembler(this.limits);
     this.scratch = new Uint8Array(this.opts.frameBytes);
+    this.stallWatch = new StallWatch(channel, this.opts.maxSendStallMs, () => this.queue.length > 0, (ms) =>
+      this.reportTooSlow(new ProtocolError('TIMEOUT', `the receiver took nothing for ${ms} ms`)),
+    );
     channel.setLowWaterMark(this.opts.lowWaterMark);
     channel.onData((frame) => this.onFrame(frame));
     channel.onClose(() => this.shutdown());
@@ -73,17 +98,50 @@ export class FramedTransport {
   /**
    * Queues one message; resolves once its last frame is handed to the channel. Messages go out whole and
    * in order (a model state is never overtaken by the assignment after it). Rejects with ProtocolError
-   * ('TOO_LARGE', 'CLOSED', or the channel's failure).
+   * ('TOO_LARGE', 'OVERLOADED' when the queue would pass maxQueuedBytes, 'CLOSED', or the channel's failure).
    */
-  send(bytes: Uint8Array): Promise<void> {
+  send(bytes: Uint8Array, options: SendOptions = {}): Promise<void> {
     if (this.closed) return Promise.reject(new ProtocolError('CLOSED', 'transport is closed'));
     if (bytes.byteLength > this.limits.maxMessageBytes) {
       return Promise.reject(new ProtocolError('TOO_LARGE', `message of ${bytes.byteLength} bytes exceeds ${this.limits.maxMessageBytes}`));
     }
+    const key = options.coalesceKey;
+    const replaced = key === undefined ? undefined : this.queue.find((o) => !o.started && o.coalesceKey === key);
+    const after = this.queuedBytes - (replaced?.bytes.byteLength ?? 0) + bytes.byteLength;
+    if (after > this.opts.maxQueuedBytes) {
+      const err = new ProtocolError('OVERLOADED', `send queue would hold ${after} bytes, more than ${this.opts.maxQueuedBytes}`);
+      this.reportTooSlow(err);
+      return Promise.reject(err);
+    }
+    this.queuedBytes = after;
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ bytes, resolve, reject });
+      if (replaced) {
+        // The older message never started: the receiver will not miss it, so its sender's wait is over.
+        const superseded = replaced.resolve;
+        Object.assign(replaced, { bytes, resolve, reject });
+        superseded();
+        return;
+      }
+      this.queue.push({ bytes, coalesceKey: key, started: false, resolve, reject });
       if (!this.pumping) void this.pump();
+      this.stallWatch.arm();
     });
+  }
+
+  /** Bytes queued and not yet fully handed to the channel. */
+  get queuedByteCount(): number {
+    return this.queuedBytes;
+  }
+
+  /** True if a message with this coalesce key waits in the queue and has not started sending. */
+  hasPending(coalesceKey: string): boolean {
+    return this.queue.some((o) => !o.started && o.coalesceKey === coalesceKey);
+  }
+
+  /** The receiver is too slow (maxQueuedBytes or maxSendStallMs); fires once. The transport stays open: the
+   *  owner decides (the coordinator drops the peer with ERR_TOO_SLOW). */
+  onTooSlow(cb: (err: ProtocolError) => void): void {
+    this.tooSlowCbs.push(cb);
   }
 
   onMessage(cb: (bytes: Uint8Array) => void): void {
@@ -115,9 +173,11 @@ export class FramedTransport {
     this.closed = true;
     clearInterval(this.sweepTimer);
     this.sweepTimer = undefined;
+    this.stallWatch.stop();
     this.reassembler.clear();
     const err = new ProtocolError('CLOSED', 'transport closed before the message was sent');
     for (const o of this.queue.splice(0)) o.reject(err);
+    this.queuedBytes = 0;
     this.wakeSender?.();
     for (const cb of this.closeCbs.splice(0)) safeCall(() => cb());
   }
@@ -127,6 +187,7 @@ export class FramedTransport {
     try {
       while (!this.closed && this.queue.length > 0) {
         const out = this.queue[0]!;
+        out.started = true;
         const id = this.nextId;
         this.nextId = (this.nextId + 1) >>> 0; // 32-bit ids wrap; only a handful are ever in flight
         const count = frameCount(out.bytes.byteLength, this.opts.frameBytes);
@@ -134,18 +195,31 @@ export class FramedTransport {
           for (let i = 0; i < count; i++) {
             if (this.channel.bufferedAmount > this.opts.highWaterMark) await this.drain();
             if (this.closed) throw new ProtocolError('CLOSED', 'transport closed while sending');
-            this.channel.send(buildFrame(out.bytes, id, i, this.opts.frameBytes, this.scratch));
+            const frame = buildFrame(out.bytes, id, i, this.opts.frameBytes, this.scratch);
+            this.channel.send(frame);
+            this.stallWatch.handed(frame.byteLength);
           }
-          this.queue.shift();
+          this.dequeue(out);
           out.resolve();
         } catch (e) {
-          this.queue.shift();
+          this.dequeue(out);
           out.reject(toProtocolError(e, 'CLOSED'));
         }
       }
     } finally {
       this.pumping = false;
     }
+  }
+
+  private dequeue(out: Outgoing): void {
+    this.queue.shift();
+    this.queuedBytes -= out.bytes.byteLength;
+  }
+
+  private reportTooSlow(err: ProtocolError): void {
+    if (this.tooSlow) return;
+    this.tooSlow = true;
+    for (const cb of this.tooSlowCbs) safeCall(() => cb(err));
   }
 
   /** Waits until the channel's buffer is below the low-water mark (event, with a poll as backstop). */
@@ -241,8 +315,8 @@ export class MessageTransport implements MessageEndpoint {
    * returned promise resolves when it is handed to the channel; ignoring it is safe (a failure then only
    * surfaces through onClose), it never becomes an unhandled rejection.
    */
-  send(msg: Message): Promise<void> {
-    const p = this.framed.send(encodeMessage(msg, this.limits));
+  send(msg: Message, options?: SendOptions): Promise<void> {
+    const p = this.framed.send(encodeMessage(msg, this.limits), options);
     p.catch(() => {});
     return p;
   }

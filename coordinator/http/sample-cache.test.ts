@@ -29,4 +29,27 @@ describe('SampleCache', () => {
     expect((await cache.get('The ', 160)).round).toBe(2);
     expect(made).toEqual(['The ', 'The ']);
   });
+
+  it('waits SAMPLE_DUTY_FACTOR times as long as a slow generation took before the next one', async () => {
+    let t = 0;
+    let round = 1;
+    const cache = new SampleCache({
+      // Each generation takes 4 s of (simulated) time.
+      generate: async (prompt) => {
+        t += 4_000;
+        return { text: prompt, round };
+      },
+      currentRound: () => round,
+      minIntervalMs: 5_000,
+      now: () => t,
+    });
+    await cache.get('The ', 160);
+    round = 2;
+    // Started at 0, took 4 s: the next may start at (1 + 4) x 4 s = 20 s, not at the 5 s interval.
+    t = 19_000;
+    expect((await cache.get('The ', 160)).round).toBe(1);
+    await expect(cache.get('A ', 160)).rejects.toBeInstanceOf(SampleRateLimited);
+    t = 20_000;
+    expect((await cache.get('The ', 160)).round).toBe(2);
+  });
 });

@@ -18,6 +18,7 @@ import type { RoundDetail } from '../rounds/detail.ts';
 import type { RoundRecord } from '../../protocol/status.ts';
 import { Admission, defaultMaxPeers } from '../peers/admission.ts';
 import { registerAdmissionMetrics } from '../journal/admission-metrics.ts';
+import { coordinatorLimits, peerLimitsForConfig, sendQueueBounds } from '../../protocol/model-limits.ts';
 
 export interface StartOptions {
   logger?: Logger;
@@ -76,6 +77,8 @@ export async function startCoordinator(settings: CoordinatorSettings, opts: Star
   // A peer deep in a training step (tfjs blocks its thread: seconds, on a slow phone maybe a minute) cannot
   // answer pings; socket.io's default 20 s pong timeout would drop it. The heartbeat sweeper and the round
   // deadline judge liveness instead; a closed socket or data channel is still noticed at once.
+  // What one peer can make the coordinator hold is sized to the model (protocol/model-limits.ts).
+  const receiveLimits = coordinatorLimits(run.state.numParams, run.welcome.codec);
   const io = new SocketServer(server, { maxHttpBufferSize: MAX_SOCKET_MESSAGE_BYTES, serveClient: false, pingTimeout: 120_000 });
   io.on('connection', (socket) =>
     handleSocket(socket, {
@@ -88,6 +91,9 @@ export async function startCoordinator(settings: CoordinatorSettings, opts: Star
       welcome: run.welcome,
       maxRejectionsInARow: MAX_REJECTIONS_IN_A_ROW,
       admission,
+      limits: receiveLimits,
+      sendQueue: sendQueueBounds(peerLimitsForConfig(run.welcome.config).maxMessageBytes!),
+      onRefused: (code) => run.metrics.peersDroppedTotal.inc({ code }),
     }),
   );
 

@@ -50,6 +50,12 @@ export function createMetrics(opts: CreateMetricsOptions = {}) {
     labelNames: ['reason'] as const,
     registers,
   });
+  const peersDroppedTotal = new Counter({
+    name: 'stlm_peers_dropped_total',
+    help: 'Peer sessions ended by the coordinator, by error code (ERR_TOO_SLOW, ERR_HEARTBEAT_TIMEOUT, ...)',
+    labelNames: ['code'] as const,
+    registers,
+  });
   const lastLoss = new Gauge({ name: 'stlm_train_loss', help: 'Byte-weighted training loss of the last applied round (nats per byte)', registers });
   const validationBpb = new Gauge({ name: 'stlm_validation_bits_per_byte', help: 'Last validation loss in bits per byte', registers });
   const checkpointsTotal = new Counter({ name: 'stlm_checkpoints_total', help: 'Checkpoints written', registers });
@@ -88,6 +94,7 @@ export function createMetrics(opts: CreateMetricsOptions = {}) {
     bytesTrainedTotal,
     wireBytesTotal,
     rejectedResultsTotal,
+    peersDroppedTotal,
     lastLoss,
     validationBpb,
     checkpointsTotal,

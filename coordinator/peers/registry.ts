@@ -11,8 +11,12 @@ export type PeerState = PeerStatus['state'];
 
 /** What the session that owns a peer lends the registry to reach it. */
 export interface PeerLink<M> {
-  /** Sends over the data channel; throws if it is not open (yet) or the message is invalid. */
+  /** Sends over the data channel; throws if it is not open (yet) or the message is invalid. A model state
+   *  replaces one still queued for this peer that has not started (see modelStatePending). */
   send(msg: M): void;
+  /** True while a model state sent earlier waits in this peer's queue, not started: the next one replaces it,
+   *  so it must not be a delta against that one. Absent: never. */
+  modelStatePending?(): boolean;
   /** Ends the peer's session with a coded error; the session then removes the peer. */
   close(code: ErrorCode, reason: string): void;
 }

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type SimplePeer from 'simple-peer';
 import { PROTOCOL_VERSION, decodeMessage, encodeMessage, type Message, type MessageOf } from '../../protocol/messages.ts';
 import type { ErrorCode } from '../../protocol/errors.ts';
+import type { ProtocolLimits } from '../../protocol/limits.ts';
 import { MessageTransport, fromSimplePeer, type DataChannelLike } from '../../protocol/transport.ts';
 import { fromRelaySocket, RELAY_FRAME_EVENT } from '../../protocol/relay-channel.ts';
 import { createCoordinatorLink, LinkError } from './webrtc-link.ts';
@@ -30,7 +31,16 @@ export interface SessionContext {
   maxRejectionsInARow: number;
   /** Who may take a peer slot (rates, limits, misbehaviour backoff). */
   admission: Admission;
+  /** What a peer's data channel accepts (protocol/model-limits.ts's coordinatorLimits: sized to the model). */
+  limits?: Partial<ProtocolLimits>;
+  /** Bounds on what waits for one peer: past either, it is dropped with ERR_TOO_SLOW. */
+  sendQueue?: { maxQueuedBytes: number; maxSendStallMs: number };
+  /** Every session ended with a code (counted by code in /metrics). */
+  onRefused?(code: ErrorCode): void;
 }
+
+/** Queued model states share this key: a newer one replaces one that has not started sending. */
+const MODEL_STATE_KEY = 'model-state';
 
 const JOIN_TIMEOUT_MS = 10_000;
 /** Lets a final error message flush before the socket closes. */
@@ -96,6 +106,7 @@ class PeerSession {
       }
     }
     this.log.warn({ peer: this.peerId, code }, message);
+    this.ctx.onRefused?.(code);
     try {
       this.emit({ type: 'error', code, message, fatal: true, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) });
     } catch {
@@ -167,8 +178,9 @@ class PeerSession {
     const peerLink: PeerLink<Message> = {
       send: (m) => {
         if (this.closed || !this.transport) throw new Error('the data channel is not open');
-        void this.transport.send(m);
+        void this.transport.send(m, m.type === 'model-state' ? { coalesceKey: MODEL_STATE_KEY } : undefined);
       },
+      modelStatePending: () => this.transport?.framed.hasPending(MODEL_STATE_KEY) ?? false,
       close: (code, reason) => this.refuse(code, reason),
     };
     ctx.registry.add({
@@ -226,8 +238,10 @@ class PeerSession {
 
   /** The peer's message transport is up (data channel or relay): it is admitted and gets the model. */
   private openTransport(id: string, channel: DataChannelLike, why: string): void {
-    const transport = new MessageTransport(channel);
+    // The relay is held to the data channel's limits: sized to the model, a bounded send queue, a stall limit.
+    const transport = new MessageTransport(channel, { limits: this.ctx.limits, ...this.ctx.sendQueue });
     this.transport = transport;
+    transport.framed.onTooSlow((err) => this.refuse('ERR_TOO_SLOW', `dropped as too slow: ${err.message}`));
     transport.onMessage((m) => this.onChannelMessage(m));
     transport.onInvalid((err) => this.refuse(err.code, `invalid message on the data channel: ${err.message}`));
     this.log.info({ peer: id }, why);

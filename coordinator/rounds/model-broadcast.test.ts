@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { decodeGradient } from '../../protocol/codecs/index.ts';
-import { broadcastCodecFor, ModelBroadcast } from './model-broadcast.ts';
+import { broadcastCodecFor, ModelBroadcast, modelStateFor } from './model-broadcast.ts';
+import { MessageTransport } from '../../protocol/transport.ts';
+import { createMemoryChannelPair } from '../../protocol/memory-channel.ts';
+import type { MessageOf } from '../../protocol/messages.ts';
 
 function randn(n: number, seed: number, scale: number): Float32Array {
   let s = seed;
@@ -53,5 +56,44 @@ describe('ModelBroadcast', () => {
     expect(maxGap).toBeLessThan(1e-3 / 127);
     // A peer that is behind by more than one version gets the full replica.
     expect(b.messageFor(28, 30, 30).encoding).toBe('full');
+  });
+});
+
+describe('model states to a slow peer coalesce', () => {
+  it('int8: the queued delta is replaced by the full weights, so every state the peer gets applies', async () => {
+    const n = 1_000_000;
+    const master = randn(n, 5, 0.05);
+    const b = new ModelBroadcast(master, broadcastCodecFor('int8'));
+    // A peer that reads 256 KiB a tick: the first full state (4 MB) is still going out when three rounds pass.
+    const [ca, cb] = createMemoryChannelPair({ bytesPerTick: 256 * 1024 });
+    const sender = new MessageTransport(ca);
+    const receiver = new MessageTransport(cb);
+    const got: Array<MessageOf<'model-state'>> = [];
+    receiver.onMessage((m) => m.type === 'model-state' && got.push(m));
+    let sentVersion = -1;
+    const send = (version: number) => {
+      const pending = sender.framed.hasPending('model-state');
+      const msg = modelStateFor(b, { sentVersion, modelStatePending: pending }, version, version);
+      void sender.send(msg, { coalesceKey: 'model-state' });
+      sentVersion = version;
+    };
+    send(0);
+    for (let v = 1; v <= 3; v++) {
+      master.set(randn(n, 10 + v, 0.05));
+      b.advance(v - 1, v);
+      send(v);
+    }
+    await new Promise<void>((resolve) => {
+      const t = setInterval(() => got.at(-1)?.version === 3 && (clearInterval(t), resolve()), 10);
+    });
+    // Versions 1 and 2 never went out; 3 came in full, not as a delta against a version the peer lacks.
+    expect(got.map((m) => [m.version, m.encoding])).toEqual([[0, 'full'], [3, 'full']]);
+    let held = -1;
+    for (const m of got) {
+      if (m.encoding === 'delta') expect(m.baseVersion).toBe(held);
+      held = m.version;
+    }
+    sender.close();
+    receiver.close();
   });
 });

@@ -53,3 +53,17 @@ export class ModelBroadcast {
     return { type: 'model-state', version, round, encoding: 'full', weights: new Uint8Array(w.buffer, w.byteOffset, w.byteLength) };
   }
 }
+
+/** What the broadcast needs to know of one peer. */
+export interface BroadcastTarget {
+  /** The version last sent (queued) to the peer, -1 before the first. */
+  sentVersion: number;
+  /** A model state sent earlier still waits in the peer's queue, not started (the next one replaces it). */
+  modelStatePending: boolean;
+}
+
+/** The model state for one peer. One replacing a queued model state goes out in full: the peer never gets the
+ *  replaced version, so a delta against it would not apply. */
+export function modelStateFor(b: ModelBroadcast, peer: BroadcastTarget, version: number, round: number): Extract<Message, { type: 'model-state' }> {
+  return b.messageFor(peer.modelStatePending ? -1 : peer.sentVersion, version, round);
+}

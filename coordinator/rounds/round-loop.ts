@@ -18,10 +18,11 @@ import type { DeadlineEstimator } from './deadline.ts';
 import { RoundAggregation, type AggregatedRound } from './round-aggregation.ts';
 import { ReplayGuard } from './replay-guard.ts';
 import { NormHistory } from '../aggregate/norm-history.ts';
+import { checkResultPayload } from './result-precheck.ts';
 import { rejectResult } from '../peers/rejection-policy.ts';
 import type { MasterState } from '../optimizer/master-state.ts';
 import type { RoundRecord } from '../../protocol/status.ts';
-import { broadcastCodecFor, ModelBroadcast } from './model-broadcast.ts';
+import { broadcastCodecFor, ModelBroadcast, modelStateFor } from './model-broadcast.ts';
 
 export interface RoundLoopOptions {
   state: MasterState;
@@ -86,6 +87,15 @@ export class RoundLoop {
   offerResult(peer: PeerEntry<Message>, msg: Extract<Message, { type: 'result' }>): string | undefined {
     const c = this.collector;
     if (!c) return 'no round in progress';
+    // A stale result is dropped before anything reads its payload.
+    if (msg.round !== c.round || msg.version !== c.version) return 'stale';
+    // Checked on arrival, not at the round's end: a result that cannot be used is not kept, and its peer's
+    // batches go back now instead of at the deadline.
+    const bad = checkResultPayload(msg.gradient, this.o.state.numParams, this.o.codec);
+    if (bad !== undefined) {
+      c.drop(peer.id);
+      return bad;
+    }
     const outcome = c.offer(peer.id, {
       round: msg.round,
       version: msg.version,
@@ -276,10 +286,12 @@ export class RoundLoop {
     return { lossSum, bytes };
   }
 
-  /** Sends the current model to one peer (a delta if it holds the previous version); returns the bytes sent. */
+  /** Sends the current model to one peer (a delta if it holds the previous version, in full if it replaces
+   *  one still queued for a slow peer); returns the bytes sent. */
   private sendModel(p: PeerEntry<Message>): number {
     const { state, registry } = this.o;
-    const msg = this.broadcast.messageFor(p.sentVersion, state.version, state.round);
+    const target = { sentVersion: p.sentVersion, modelStatePending: p.link.modelStatePending?.() ?? false };
+    const msg = modelStateFor(this.broadcast, target, state.version, state.round);
     try {
       p.link.send(msg);
       registry.markSent(p.id, state.version);

@@ -7,8 +7,9 @@ import type SimplePeer from 'simple-peer';
 import { PROTOCOL_VERSION, decodeMessage, encodeMessage, type Message, type MessageOf } from '../../protocol/messages.ts';
 import { MessageTransport, fromSimplePeer, type DataChannelLike } from '../../protocol/transport.ts';
 import { fromRelaySocket, type RelaySocketLike } from '../../protocol/relay-channel.ts';
+import { peerLimitsForConfig } from '../../protocol/model-limits.ts';
+import type { ProtocolLimits } from '../../protocol/limits.ts';
 import type { ErrorCode } from '../../protocol/errors.ts';
-import { DEFAULT_LIMITS } from '../../protocol/limits.ts';
 import { checkModelFits } from './model-budget.ts';
 
 /** The part of a socket.io-client socket this module uses. */
@@ -117,8 +118,8 @@ export function connectToCoordinator(opts: ConnectOptions): Promise<CoordinatorC
       timeoutMs,
     );
     const send = (msg: Message) => socket.emit('msg', encodeMessage(msg));
-    /** The model's parameter count, from the welcome's config once it is known to fit. */
-    let numParams = 0;
+    /** What the coordinator may make this peer hold, sized to the welcome's model once it is known to fit. */
+    let limits: Partial<ProtocolLimits> = {};
     const connected = (welcome: MessageOf<'welcome'>, channel: DataChannelLike, transportKind: 'webrtc' | 'relay') => {
       if (done) return;
       done = true;
@@ -127,7 +128,7 @@ export function connectToCoordinator(opts: ConnectOptions): Promise<CoordinatorC
       resolve({
         welcome,
         // Full model states must hold exactly this model's parameters, and no message may be much larger.
-        transport: new MessageTransport(channel, { limits: modelLimits(numParams) }),
+        transport: new MessageTransport(channel, { limits }),
         transportKind,
         channel,
         closed,
@@ -168,7 +169,11 @@ export function connectToCoordinator(opts: ConnectOptions): Promise<CoordinatorC
         send({ type: 'leave', reason: `ERR_MODEL_TOO_LARGE: ${fit.message}`.slice(0, 2048) });
         return fail(new ConnectError('ERR_MODEL_TOO_LARGE', fit.message));
       }
-      numParams = fit.numParams;
+      try {
+        limits = peerLimitsForConfig(welcome.config);
+      } catch (e) {
+        return fail(new ConnectError('ERR_BAD_MESSAGE', `the coordinator's model config is invalid: ${(e as Error).message}`));
+      }
       if (choice === 'relay') return startRelay(welcome, 'the peer asked for the relay');
       if (choice === 'auto' && opts.webrtcAvailable === false) return startRelay(welcome, 'the peer has no WebRTC');
       startWebRtc(welcome);
@@ -228,10 +233,4 @@ function socketMessage(data: unknown): Message | undefined {
   const bytes = data instanceof Uint8Array ? data : data instanceof ArrayBuffer ? new Uint8Array(data) : undefined;
   const decoded = bytes ? decodeMessage(bytes) : undefined;
   return decoded?.ok ? decoded.message : undefined;
-}
-
-/** Wire limits for a peer of a model of `numParams`: model states of exactly that size, and messages at most a
- * model state plus room for an assignment's examples (never more than the protocol's default). */
-function modelLimits(numParams: number) {
-  return { expectedParams: numParams, maxMessageBytes: Math.min(DEFAULT_LIMITS.maxMessageBytes, numParams * 4 + 32 * 1024 ** 2) };
 }
