@@ -1,6 +1,6 @@
 // The peer page's errors a person can act on, against a real coordinator process in real Chromium:
-// a wrong token, WebRTC blocked (the tab may only use TURN relays and none is configured: what a network
-// that lets no direct UDP through looks like), and a coordinator that went away.
+// a wrong token, WebRTC blocked for a tab that insists on WebRTC (it may only use TURN relays and none is
+// configured: what a network that lets no direct UDP through looks like), and a coordinator that went away.
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -65,7 +65,8 @@ describe.runIf(chromiumAvailable())('peer page errors', () => {
         }
       };
     });
-    await tab.goto(`${coord.url}/?token=right-token&join=1&backend=wasm`);
+    // A tab that insists on WebRTC (?transport=webrtc): on 'auto' it would go through the coordinator's relay.
+    await tab.goto(`${coord.url}/?token=right-token&join=1&backend=wasm&transport=webrtc`);
     const p = await problemOf(tab, 45_000);
     expect(p.title, `${p.title}: ${p.detail}`).toBe('WebRTC is blocked');
     expect(p.detail).toContain('--ice-server');

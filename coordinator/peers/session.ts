@@ -144,7 +144,10 @@ class PeerSession {
     }
     if (msg.type === 'signal') return this.onSignal(msg.data);
     if (msg.type === 'use-relay') return this.useRelay(msg.reason);
-    if (msg.type === 'leave') return this.close();
+    if (msg.type === 'leave') {
+      this.log.info({ peer: this.peerId, reason: msg.reason }, 'peer left');
+      return this.close();
+    }
     // Heartbeats may also come over the socket before the data channel opens.
     if (msg.type === 'heartbeat') return this.ctx.registry.touch(this.peerId);
     this.refuse('ERR_UNEXPECTED', `"${msg.type}" is not allowed on the signaling socket`);

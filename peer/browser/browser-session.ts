@@ -26,9 +26,6 @@ export interface UserProblem {
   detail: string;
 }
 
-/** How long leave() waits for its goodbye to be written before it closes the connection. */
-const LEAVE_FLUSH_MS = 500;
-
 export class BrowserSession {
   private conn: CoordinatorConnection | undefined;
   private trainer: TrainingRun | undefined;
@@ -98,17 +95,8 @@ export class BrowserSession {
   leave(reason: string): void {
     if (this.leaving) return;
     this.leaving = true;
-    let sent: Promise<void> = Promise.resolve();
-    try {
-      sent = this.conn?.transport.send({ type: 'leave', reason }) ?? sent;
-    } catch {
-      // the channel may already be closed; the coordinator's heartbeat timeout covers that case
-    }
     this.trainer?.stop(reason);
-    // The transport writes asynchronously: closing at once could drop the goodbye (the coordinator would then
-    // see only the socket close, without the reason). Wait for it to be written, at most LEAVE_FLUSH_MS.
-    const conn = this.conn;
-    void Promise.race([sent.catch(() => {}), new Promise((r) => setTimeout(r, LEAVE_FLUSH_MS))]).then(() => conn?.close());
+    this.conn?.leave(reason);
   }
 }
 
@@ -155,7 +143,8 @@ function describeFailure(e: unknown, url: string, socketReached: boolean): UserP
       detail:
         `The coordinator answered, but the direct WebRTC connection failed (${code ?? 'ERR'}: ${message}). ` +
         'A firewall or NAT is in the way: start the coordinator with STUN/TURN servers, e.g. ' +
-        '--ice-server stun:stun.example.org:3478 or --ice-server turn:user:pass@turn.example.org:3478, then join again.',
+        '--ice-server stun:stun.example.org:3478 or --ice-server turn:user:pass@turn.example.org:3478, then join again, ' +
+        'or join without ?transport=webrtc to go through the coordinator\'s relay.',
     };
   }
   return { title: 'Coordinator unreachable', detail: `${message}. Check that the coordinator is running at ${url}.` };

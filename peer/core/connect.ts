@@ -71,6 +71,9 @@ export interface CoordinatorConnection {
   /** The coded error that ended the connection (a kick from the coordinator), once `closed` has resolved. */
   readonly endedBy: ConnectError | undefined;
   close(): void;
+  /** Says goodbye with a reason, then closes. The goodbye goes over the socket, ordered before its close, so it
+   *  arrives even when this thread is busy (a step on the page) or the data channel would drop it on close. */
+  leave(reason: string): void;
 }
 
 /** A refusal or failure with the coordinator's (or our) error code, e.g. ERR_TOKEN, ERR_PROTOCOL_VERSION. */
@@ -136,6 +139,14 @@ export function connectToCoordinator(opts: ConnectOptions): Promise<CoordinatorC
           return endedBy;
         },
         close: () => teardown('closed by this peer'),
+        leave: (reason) => {
+          try {
+            send({ type: 'leave', reason: reason.slice(0, 2048) });
+          } catch {
+            // the socket is already gone: the coordinator saw it close
+          }
+          teardown(`left: ${reason}`);
+        },
       });
     };
 
