@@ -46,6 +46,10 @@ describe('a coordinator under misbehaving peers', () => {
     const coord: CoordinatorProc = await startCoordinatorProcess([
       '--preset', 'tiny', '--run-dir', runDir, '--batch-size', '8', '--codec', 'int8', '--eval-every', '0',
       '--checkpoint-every', '0', '--no-consolidate', '--log-level', 'info',
+      // Every misbehaving session comes back at once, as fast as it can: the harshest load on memory. (With the
+      // default backoff, admission refuses their returns: test/cluster-admission.test.ts.) All share one
+      // address, so the per-address limit must let them in too.
+      '--misbehaviour-backoff', '0', '--max-peers-per-address', '16',
     ]);
     startPeerProcess(coord.url, coord.token);
     await waitFor('rounds with the honest peer', async () => (await coord.status()).round >= 8 || undefined, 60_000, coord);

@@ -95,8 +95,9 @@ export class BrowserSession {
   leave(reason: string): void {
     if (this.leaving) return;
     this.leaving = true;
-    this.trainer?.stop(reason);
+    // The goodbye first: stopping the trainer closes the connection (its onClosed).
     this.conn?.leave(reason);
+    this.trainer?.stop(reason);
   }
 }
 

@@ -56,6 +56,9 @@ export interface ConnectOptions {
   socketOptions?: Record<string, unknown>;
 }
 
+/** How long a leaving peer waits for the coordinator to hang up after its goodbye went out on the socket. */
+const LEAVE_LINGER_MS = 1_000;
+
 /** A peer that is not told what it can hold gives a model 1 GiB (a 30M-parameter model). */
 export const DEFAULT_MAX_MODEL_BYTES = 1024 ** 3;
 
@@ -121,6 +124,8 @@ export function connectToCoordinator(opts: ConnectOptions): Promise<CoordinatorC
       timeoutMs,
     );
     const send = (msg: Message) => socket.emit('msg', encodeMessage(msg));
+    /** A goodbye was sent: the connection closes when the coordinator hangs up, or after LEAVE_LINGER_MS. */
+    let leaving = false;
     /** What the coordinator may make this peer hold, sized to the welcome's model once it is known to fit. */
     let limits: Partial<ProtocolLimits> = {};
     const connected = (welcome: MessageOf<'welcome'>, channel: DataChannelLike, transportKind: 'webrtc' | 'relay') => {
@@ -138,14 +143,22 @@ export function connectToCoordinator(opts: ConnectOptions): Promise<CoordinatorC
         get endedBy() {
           return endedBy;
         },
-        close: () => teardown('closed by this peer'),
+        close: () => {
+          // A goodbye under way closes by itself (below); closing at once could still drop it.
+          if (!leaving) teardown('closed by this peer');
+        },
         leave: (reason) => {
+          if (leaving || closeReason === undefined) return;
+          leaving = true;
           try {
             send({ type: 'leave', reason: reason.slice(0, 2048) });
           } catch {
             // the socket is already gone: the coordinator saw it close
           }
-          teardown(`left: ${reason}`);
+          // The coordinator hangs up on a goodbye. Hanging up ourselves at once could lose it: socket.io drops an
+          // event it dispatches after the socket's close, and both can arrive together. So we only close after
+          // a moment, in case the coordinator does not.
+          setTimeout(() => teardown(`left: ${reason}`), LEAVE_LINGER_MS);
         },
       });
     };
