@@ -7,18 +7,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { io } from 'socket.io-client';
-import SimplePeer from 'simple-peer';
-import wrtc from '@roamhq/wrtc';
 import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadSettings } from '../coordinator/settings/settings.ts';
 import { startCoordinator, type RunningCoordinator } from '../coordinator/http/server.ts';
-import { connectToCoordinator, type IoLike } from '../peer/core/connect.ts';
-import { runPeer, type PeerTrainer } from '../peer/core/peer-trainer.ts';
-import { stlmPeerModel } from '../peer/core/stlm-peer-model.ts';
+import type { PeerTrainer } from '../peer/core/peer-trainer.ts';
 import { startNodePeer, type NodePeerHandle } from '../peer/node/node-peer.ts';
 import { waitFor } from './cluster/processes.ts';
+import { startPoisonPeer } from './cluster/poison-peer.ts';
 
 const runDir = mkdtempSync(path.join(tmpdir(), 'stlm-replay-'));
 let coord: RunningCoordinator | undefined;
@@ -50,28 +46,14 @@ describe('a peer that replays its first result', () => {
     const failed: unknown[] = [];
     coord.run.finished.catch((e) => failed.push(e));
     honest = startNodePeer({ url: coord.url, token: 'replay', logger: pino({ level: 'silent' }) });
-    const conn = await connectToCoordinator({
-      url: coord.url, token: 'replay', peerKind: 'node', backend: 'wasm',
-      io: io as unknown as IoLike, SimplePeer, wrtc: wrtc as unknown as SimplePeer.Options['wrtc'],
+    let first: Float32Array | undefined;
+    const replayer = await startPoisonPeer(coord.url, 'replay', (grads) => {
+      first ??= grads.slice();
+      return first.slice();
     });
-    bad = runPeer({
-      transport: conn.transport, welcome: conn.welcome, backendName: 'wasm',
-      createModel: (config, seed) => {
-        const model = stlmPeerModel(config, seed);
-        let first: Float32Array | undefined;
-        return {
-          ...model,
-          trainStep: async (batch) => {
-            const r = await model.trainStep(batch);
-            first ??= r.grads.slice();
-            return { ...r, grads: first.slice() };
-          },
-        };
-      },
-      onClosed: () => conn.close(),
-    });
+    bad = replayer.trainer;
 
-    const badId = conn.welcome.peerId;
+    const badId = replayer.id;
     await waitFor('the bad peer to be kicked', () => (coord!.run.status().peers.some((p) => p.id === badId) ? undefined : true), 60_000);
     const at = coord.run.status().round;
     const after = await waitFor('5 more rounds after the kick', () => {
