@@ -21,7 +21,10 @@ afterEach(async () => {
   for (const c of cleanup.splice(0).reverse()) await c();
 });
 
-async function swarmWithBadPeer(poison: (grads: Float32Array) => Float32Array, o: { evalEvery: number; minPeers: number }) {
+async function swarmWithBadPeer(
+  poison: (grads: Float32Array) => Float32Array,
+  o: { evalEvery: number; minPeers: number; badJoinsAfterRounds?: number },
+) {
   const runDir = mkdtempSync(path.join(tmpdir(), 'stlm-attacks-'));
   cleanup.push(() => rmSync(runDir, { recursive: true, force: true }));
   const settings = await loadSettings({
@@ -37,6 +40,10 @@ async function swarmWithBadPeer(poison: (grads: Float32Array) => Float32Array, o
   coord.run.finished.catch((e) => failed.push(e));
   const honest: NodePeerHandle[] = [0, 1].map(() => startNodePeer({ url: coord.url, token: 'attack', logger: pino({ level: 'silent' }) }));
   for (const h of honest) cleanup.push(() => h.stop());
+  if (o.badJoinsAfterRounds) {
+    const n = o.badJoinsAfterRounds;
+    await waitFor(`the honest pair to train ${n} rounds`, () => (coord.run.status().round >= n ? true : undefined), 90_000);
+  }
   const bad: PoisonPeer = await startPoisonPeer(coord.url, 'attack', poison);
   cleanup.push(() => bad.trainer.stop());
   return { coord, failed, bad };
@@ -44,8 +51,10 @@ async function swarmWithBadPeer(poison: (grads: Float32Array) => Float32Array, o
 
 describe('bad peers against the default aggregation (median), end to end', () => {
   it('negated 10x: refused by the norm bound, dropped; the run goes on with finite weights', async () => {
-    // Two peers make a round, so the honest pair goes on once the bad peer is gone.
-    const { coord, failed, bad } = await swarmWithBadPeer((g) => g.map((x) => -10 * x), { evalEvery: 0, minPeers: 2 });
+    // Two peers make a round, so the honest pair goes on once the bad peer is gone. The bad peer joins once the
+    // honest pair has trained a few rounds: the norm bound then comes from their history. (In a round of one
+    // honest and one bad peer before any history, the round's own median cannot tell which is which.)
+    const { coord, failed, bad } = await swarmWithBadPeer((g) => g.map((x) => -10 * x), { evalEvery: 0, minPeers: 2, badJoinsAfterRounds: 4 });
     await waitFor('the bad peer to be dropped', () => (coord.run.status().peers.some((p) => p.id === bad.id) ? undefined : true), 90_000);
     const at = coord.run.status().round;
     const after = await waitFor('3 more rounds', () => (coord.run.status().round >= at + 3 ? coord.run.status() : undefined), 60_000);
