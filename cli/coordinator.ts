@@ -84,7 +84,8 @@ export function register(program: Command): void {
       process.stdout.write(`STLM_COORDINATOR_URL=${coordinator.url}\n`);
       if (certificate) process.stdout.write(`STLM_CERT_FINGERPRINT=${certificate.fingerprint}\n`);
       const facts = {
-        url: coordinator.url, runId: coordinator.run.runId, preset: settings.preset, numParams: coordinator.run.state.numParams,
+        // The run's own preset: a resumed run takes it from its checkpoint, not from the flags.
+        url: coordinator.url, runId: coordinator.run.runId, preset: coordinator.run.status().preset, numParams: coordinator.run.state.numParams,
         token: settings.token, adminToken: settings.adminToken, runDir: settings.runDir, host: settings.host, port: coordinator.port,
         fingerprint: certificate?.fingerprint, certSource: certificate?.source,
       };

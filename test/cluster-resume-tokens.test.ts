@@ -32,6 +32,8 @@ describe('--resume with the tokens the run drew', () => {
 
     coord = await startCoordinatorProcess(['--run-dir', runDir, '--port', String(port), '--resume', '--eval-every', '0'], null);
     expect(coord.token).toBe(token);
+    // The banner names the run's preset (from its checkpoint), not the default the flags would give.
+    expect(coord.output()).toMatch(/preset tiny,/);
     const resumedAt = (await coord.status()).round;
     const back = await waitFor('the peer to rejoin and train', async () => {
       const s = await coord.status();
