@@ -2,6 +2,7 @@
 // (tfjs-node needs a download); the browser page passes `wasmPaths` (where the .wasm files are served).
 import * as tf from '@tensorflow/tfjs';
 import { setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { installWasmGather } from './wasm-gather.ts';
 
 export type BackendName = 'wasm' | 'cpu' | 'webgl' | 'webgpu';
 const BACKENDS: BackendName[] = ['wasm', 'cpu', 'webgl', 'webgpu'];
@@ -23,5 +24,6 @@ export async function setupBackend(
   const ok = await tf.setBackend(name);
   if (!ok) throw new Error(`tfjs backend "${name}" failed to initialise`);
   await tf.ready();
+  if (tf.getBackend() === 'wasm') installWasmGather();
   return tf.getBackend();
 }
