@@ -6,6 +6,8 @@ import wrtc from '@roamhq/wrtc';
 import { connectToCoordinator, type IoLike } from '../../peer/core/connect.ts';
 import { runPeer, type PeerTrainer } from '../../peer/core/peer-trainer.ts';
 import { stlmPeerModel } from '../../peer/core/stlm-peer-model.ts';
+import { l2Norm } from '../../coordinator/aggregate/aggregator.ts';
+import { Prng } from '../../model/prng.ts';
 
 export interface PoisonPeer {
   id: string;
@@ -34,23 +36,10 @@ export async function startPoisonPeer(url: string, token: string, poison: (grads
   return { id: conn.welcome.peerId, trainer };
 }
 
-/** The L2 norm of a vector, in float64. */
-export function l2(v: Float32Array): number {
-  let s = 0;
-  for (let i = 0; i < v.length; i++) s += v[i]! * v[i]!;
-  return Math.sqrt(s);
-}
-
 /** Gaussian noise with the same L2 norm as `like` (no norm check can tell it from an honest gradient). */
 export function noiseOfNorm(like: Float32Array, seed: number): Float32Array {
-  let state = seed >>> 0 || 1;
-  const uniform = () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return (state + 0.5) / 2 ** 32;
-  };
-  const out = new Float32Array(like.length);
-  for (let i = 0; i < out.length; i++) out[i] = Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
-  const scale = l2(like) / (l2(out) || 1);
+  const out = new Prng(seed).fillNormal(new Float32Array(like.length), 1);
+  const scale = l2Norm(like) / (l2Norm(out) || 1);
   for (let i = 0; i < out.length; i++) out[i]! *= scale;
   return out;
 }
